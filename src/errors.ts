@@ -1,0 +1,78 @@
+// One error class for everything a user can cause, catalogued by code (docs/errors.md lists every code).
+// A failed internal assertion is a different type: it means a bug in optmsm, not bad input.
+
+export const ERROR_CODES = {
+  E_CONFIG_INVALID: 'A configuration file or option does not match its schema.',
+  E_CONFIG_UNKNOWN_KEY: 'A configuration contains a key that no schema defines.',
+  E_CONFIG_NOT_FOUND: 'A configuration file does not exist or cannot be read.',
+  E_DATA_NOT_FOUND: 'A data file, directory or glob matches nothing.',
+  E_DATA_EMPTY: 'A data file (or one split) has no rows.',
+  E_DATA_MISSING_COLUMN: 'A column named in the schema is not in the file.',
+  E_DATA_BAD_ROW: 'A row does not parse as the schema says.',
+  E_DATA_BAD_LABEL: 'A label value is not 0/1 (or the label rule cannot be evaluated).',
+  E_DATA_BAD_NUMERIC: 'A numeric feature is NaN, empty or not a number and has no fill rule.',
+  E_DATA_TOO_MANY_SCENARIOS: 'The scenario column has more distinct values than the configured bound.',
+  E_DATA_UNKNOWN_SCENARIO: 'A row at prediction time has a scenario value the model was not trained on.',
+  E_DATA_BAD_SPLIT: 'The split definition does not produce train, validation and test rows.',
+  E_DATA_ENCODER: 'A saved feature encoder is missing, corrupt or of another format version.',
+  E_ENGINE_SHAPE: 'Tensor shapes do not fit an operation while tracing a model.',
+  E_ENGINE_GRAPH: 'A traced graph is invalid (unknown input, missing gradient rule, duplicate name).',
+  E_ENGINE_RUNTIME: 'ONNX Runtime failed to load or run a graph.',
+  E_ENGINE_STATE: 'A saved parameter state does not match the model.',
+  E_TRAIN_NON_FINITE: 'The loss became NaN or infinite during training.',
+  E_TRAIN_CHECKPOINT: 'A checkpoint cannot be written, read or resumed.',
+  E_MODEL_UNKNOWN: 'No model of that name is registered.',
+  E_MODEL_CONFIG: 'A model option is invalid for this dataset (e.g. own-combination with K != S).',
+  E_RUN_NOT_FOUND: 'A run directory is missing files that the command needs.',
+  E_SERVE_BAD_REQUEST: 'A prediction request body does not match the schema.',
+  E_CLI_USAGE: 'A command-line argument is missing or invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetails {
+  /** Where: file:line, a field path such as `features.age.normalize`, or an op name. */
+  location?: string;
+  expected?: string;
+  found?: string;
+  hint?: string;
+}
+
+export class OptmsmError extends Error {
+  readonly code: ErrorCode;
+  readonly location?: string;
+  readonly expected?: string;
+  readonly found?: string;
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'OptmsmError';
+    this.code = code;
+    this.location = details.location;
+    this.expected = details.expected;
+    this.found = details.found;
+    this.hint = details.hint;
+  }
+
+  /** One human line (plus optional detail lines), as the CLI prints it. */
+  pretty(): string {
+    const lines = [`✖ ${this.message}${this.location ? ` → at ${this.location}` : ''}`];
+    if (this.expected !== undefined) lines.push(`  expected: ${this.expected}`);
+    if (this.found !== undefined) lines.push(`  found:    ${this.found}`);
+    if (this.hint !== undefined) lines.push(`  hint:     ${this.hint}`);
+    lines.push(`  [${this.code}]`);
+    return lines.join('\n');
+  }
+}
+
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(`internal error (a bug in optmsm): ${message}`);
+    this.name = 'InternalError';
+  }
+}
+
+export function assertInternal(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new InternalError(message);
+}
