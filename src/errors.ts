@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   E_ENGINE_STATE: 'A saved parameter state does not match the model.',
   E_TRAIN_NON_FINITE: 'The loss became NaN or infinite during training.',
   E_TRAIN_CHECKPOINT: 'A checkpoint cannot be written, read or resumed.',
+  E_METRICS_BAD_INPUT: 'Predictions given to a metric are not finite (or not in [0, 1] for LogLoss), labels are not 0/1, or lengths differ.',
   E_MODEL_UNKNOWN: 'No model of that name is registered.',
   E_MODEL_CONFIG: 'A model option is invalid for this dataset (e.g. own-combination with K != S).',
   E_RUN_NOT_FOUND: 'A run directory is missing files that the command needs.',
