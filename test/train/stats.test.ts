@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/errors.js';
+import { incompleteBeta, logGamma, mean, pairedTTest, sampleStd, studentTCdf } from '../../src/train/stats.js';
+
+// Reference values from scipy 1.10.1 (/usr/bin/python3): scipy.stats.t.cdf(t, df),
+// scipy.special.betainc(a, b, x) and scipy.stats.ttest_rel(a, b).
+const T_CDF: [number, number, number][] = [
+  [0.5, 1, 0.6475836176504333],
+  [2.0, 1, 0.8524163823495667],
+  [-1.3, 2, 0.16162351590802027],
+  [2.776, 4, 0.9749886108400118],
+  [0.1, 5, 0.5378849294226699],
+  [3.5, 7, 0.9950034795590572],
+  [-10.0, 3, 0.0010641995292070747],
+  [25.0, 2, 0.9992019148942948],
+  [1.96, 1000, 0.9748634075221256],
+  [0.0, 9, 0.5],
+  [6.0, 30, 0.9999993028615616],
+];
+const BETAINC: [number, number, number, number][] = [
+  [0.5, 0.5, 0.3, 0.3690101195655454],
+  [2, 3, 0.4, 0.5247999999999999],
+  [10, 0.5, 0.9, 0.15164090963470997],
+  [0.5, 20, 0.01, 0.4713699354850156],
+  [50, 50, 0.5, 0.5],
+  [1, 1, 0.77, 0.77],
+  [3.5, 0.5, 0.999, 0.9356322688440224],
+];
+const TTEST: [number[], number[], number, number][] = [
+  [[0.765, 0.768, 0.77], [0.76, 0.761, 0.766], 6.047431568147636, 0.026271008879704683],
+  [[0.7, 0.71, 0.69, 0.72, 0.7], [0.71, 0.7, 0.7, 0.71, 0.72], -0.6666666666666666, 0.541469739275585],
+  [[1, 2], [0.5, 2.1], 0.6666666666666664, 0.6256659163780027],
+];
+
+describe('stats', () => {
+  it('mean and sample std', () => {
+    expect(mean([1, 2, 3, 4])).toBe(2.5);
+    expect(sampleStd([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 15);
+    expect(mean([])).toBeNull();
+    expect(sampleStd([0.7])).toBeNull();
+  });
+
+  it('logGamma matches factorials', () => {
+    expect(logGamma(10)).toBeCloseTo(Math.log(362880), 12);
+    expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 13);
+  });
+
+  it.each(BETAINC)('incompleteBeta(%d, %d, %d) matches scipy', (a, b, x, expected) => {
+    expect(Math.abs(incompleteBeta(a, b, x) - expected)).toBeLessThan(1e-12);
+  });
+
+  it.each(T_CDF)('studentTCdf(%d, df=%d) matches scipy', (t, df, expected) => {
+    expect(Math.abs(studentTCdf(t, df) - expected)).toBeLessThan(1e-12);
+  });
+
+  it.each(TTEST)('pairedTTest matches scipy ttest_rel', (a, b, t, p) => {
+    const r = pairedTTest(a, b);
+    expect(r.t).toBeCloseTo(t, 9);
+    expect(Math.abs((r.p ?? NaN) - p)).toBeLessThan(1e-10);
+    expect(r.df).toBe(a.length - 1);
+  });
+
+  it('gives p null when undefined and 0 for a constant non-zero shift', () => {
+    expect(pairedTTest([0.7], [0.6]).p).toBeNull();
+    expect(pairedTTest([], []).p).toBeNull();
+    expect(pairedTTest([1, 2, 3], [1, 2, 3]).p).toBeNull();
+    expect(pairedTTest([1, 2, 3], [0, 1, 2])).toEqual({ n: 3, meanDiff: 1, t: Infinity, df: 2, p: 0 });
+    expect(() => pairedTTest([1, 2], [1])).toThrow(InternalError);
+  });
+});
