@@ -1,0 +1,294 @@
+// Embedding tables as plain Float32Arrays, gathered into the batch input E [B, sum of widths] before each run
+// and updated from dL/dE afterwards. The hot loops work at 1M-row tables with random access: no per-element
+// allocation, ids deduplicated with a dense row -> slot map (reset after each step, so its cost is O(batch)),
+// and every scratch buffer kept between steps.
+import { OptmsmError } from '../../errors.js';
+import { fillInit } from './init.js';
+import type { Rng } from './rng.js';
+import type { Init } from './types.js';
+
+export interface EmbeddingField {
+  name: string;
+  /** Rows including padding (row 0) and OOV (row 1). */
+  vocabSize: number;
+  dim: number;
+  /** Ids per sample; > 1 makes the field a bag pooled over its non-padding ids. */
+  maxLen?: number;
+  pooling?: 'mean' | 'sum';
+  /** Fields naming the same table share its rows (vocabSize and dim must agree). Default: the field name. */
+  table?: string;
+  /** Default N(0, 1e-4), as FuxiCTR initialises embeddings. */
+  init?: Init;
+}
+
+export const DEFAULT_EMBEDDING_INIT: Init = { kind: 'normal', std: 1e-4 };
+
+export interface EmbeddingTable {
+  readonly name: string;
+  readonly rows: number;
+  readonly dim: number;
+  /** [rows, dim], row 0 (padding) always zero. */
+  readonly data: Float32Array;
+}
+
+/** The deduplicated gradient of one table for one batch: `count` rows, `grad` [count, dim]. */
+export interface SparseRowGrad {
+  readonly table: EmbeddingTable;
+  readonly count: number;
+  /** Touched row ids (first `count` entries valid), in order of first appearance in the batch. */
+  readonly rows: Int32Array;
+  readonly grad: Float32Array;
+}
+
+interface ResolvedField {
+  readonly name: string;
+  readonly table: TableState;
+  readonly dim: number;
+  readonly maxLen: number;
+  readonly mean: boolean;
+  readonly offset: number;
+}
+
+interface TableState {
+  readonly table: EmbeddingTable;
+  /** row -> slot in this batch's unique list, -1 when untouched. */
+  readonly slotOf: Int32Array;
+  unique: Int32Array;
+  grad: Float32Array;
+  count: number;
+  lookups: number;
+}
+
+export class EmbeddingStore {
+  readonly width: number;
+  readonly fields: readonly EmbeddingField[];
+  private readonly resolved: ResolvedField[];
+  private readonly tableStates: Map<string, TableState>;
+  /** Per field, per lookup: the slot of its row (-1 for padding), from the last tracked gather. */
+  private positions: Int32Array[] = [];
+  /** Per bag field, per sample: the pooling scale (1/count for mean, 1 for sum, 0 for an empty bag). */
+  private scales: (Float32Array | null)[] = [];
+  private pending = false;
+  private pendingSize = 0;
+
+  constructor(fields: readonly EmbeddingField[], rng: Rng) {
+    this.fields = fields;
+    this.tableStates = new Map();
+    const specs = new Map<string, EmbeddingField>();
+    let offset = 0;
+    this.resolved = fields.map((field) => {
+      const tableName = field.table ?? field.name;
+      const first = specs.get(tableName);
+      if (first && (first.vocabSize !== field.vocabSize || first.dim !== field.dim)) {
+        throw new OptmsmError('E_ENGINE_STATE', `fields ${first.name} and ${field.name} share table ${tableName} with different shapes`, {
+          location: field.name,
+          expected: `${first.vocabSize} x ${first.dim}`,
+          found: `${field.vocabSize} x ${field.dim}`,
+        });
+      }
+      if (!first) {
+        if (!Number.isInteger(field.vocabSize) || field.vocabSize < 2 || !Number.isInteger(field.dim) || field.dim < 1) {
+          throw new OptmsmError('E_ENGINE_STATE', `embedding field ${field.name} needs vocabSize >= 2 (padding + OOV) and dim >= 1`, {
+            location: field.name,
+            found: `vocabSize ${field.vocabSize}, dim ${field.dim}`,
+          });
+        }
+        specs.set(tableName, field);
+        const data = new Float32Array(field.vocabSize * field.dim);
+        fillInit(data, [field.vocabSize, field.dim], field.init ?? DEFAULT_EMBEDDING_INIT, rng);
+        data.fill(0, 0, field.dim);
+        this.tableStates.set(tableName, {
+          table: { name: tableName, rows: field.vocabSize, dim: field.dim, data },
+          slotOf: new Int32Array(field.vocabSize).fill(-1),
+          unique: new Int32Array(0),
+          grad: new Float32Array(0),
+          count: 0,
+          lookups: 0,
+        });
+      }
+      const resolvedField: ResolvedField = {
+        name: field.name,
+        table: this.tableStates.get(tableName)!,
+        dim: field.dim,
+        maxLen: field.maxLen ?? 1,
+        mean: (field.pooling ?? 'mean') === 'mean',
+        offset,
+      };
+      offset += field.dim;
+      return resolvedField;
+    });
+    this.width = offset;
+  }
+
+  get tables(): EmbeddingTable[] {
+    return [...this.tableStates.values()].map((s) => s.table);
+  }
+
+  table(name: string): EmbeddingTable {
+    const state = this.tableStates.get(name);
+    if (!state) throw new OptmsmError('E_ENGINE_STATE', `no embedding table named ${name}`, { found: name });
+    return state.table;
+  }
+
+  /** Embedding parameters in all tables (padding rows included). */
+  get parameterCount(): number {
+    let n = 0;
+    for (const s of this.tableStates.values()) n += s.table.data.length;
+    return n;
+  }
+
+  /**
+   * Fills `out` [size, width] with the batch's embeddings. With `track` (training), also records which rows the
+   * batch touched so that `scatter` can route dL/dE back to them.
+   */
+  gather(size: number, ids: readonly Int32Array[], out: Float32Array, track: boolean): void {
+    if (ids.length !== this.resolved.length) {
+      throw new OptmsmError('E_ENGINE_RUNTIME', `batch has ids for ${ids.length} embedding fields, the model has ${this.resolved.length}`);
+    }
+    if (out.length < size * this.width) throw new OptmsmError('E_ENGINE_RUNTIME', 'embedding output buffer too small');
+    if (this.pending) this.release();
+    if (track) {
+      this.prepareTracking(size);
+      // Set before the loops so that a bad id part-way through still gets its slots released.
+      this.pending = true;
+      this.pendingSize = size;
+    }
+    const W = this.width;
+    for (let f = 0; f < this.resolved.length; f++) {
+      const field = this.resolved[f];
+      const fieldIds = ids[f];
+      const { dim, maxLen, offset } = field;
+      const state = field.table;
+      const rows = state.table.rows;
+      const data = state.table.data;
+      if (fieldIds.length !== size * maxLen) {
+        throw new OptmsmError('E_ENGINE_RUNTIME', `field ${field.name} has ${fieldIds.length} ids, expected ${size} x ${maxLen}`, {
+          location: field.name,
+        });
+      }
+      const pos = track ? this.positions[f] : null;
+      if (maxLen === 1) {
+        for (let b = 0; b < size; b++) {
+          const id = fieldIds[b];
+          if (id < 0 || id >= rows) throw badId(field.name, id, rows);
+          const src = id * dim;
+          const dst = b * W + offset;
+          for (let j = 0; j < dim; j++) out[dst + j] = data[src + j];
+          if (pos !== null) pos[b] = id === 0 ? -1 : slotFor(state, id);
+        }
+        continue;
+      }
+      const scale = track ? this.scales[f]! : null;
+      for (let b = 0; b < size; b++) {
+        const dst = b * W + offset;
+        for (let j = 0; j < dim; j++) out[dst + j] = 0;
+        let count = 0;
+        for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
+          const id = fieldIds[k];
+          if (id < 0 || id >= rows) throw badId(field.name, id, rows);
+          if (id === 0) {
+            if (pos !== null) pos[k] = -1;
+            continue;
+          }
+          count++;
+          const src = id * dim;
+          for (let j = 0; j < dim; j++) out[dst + j] += data[src + j];
+          if (pos !== null) pos[k] = slotFor(state, id);
+        }
+        const s = count === 0 ? 0 : field.mean ? 1 / count : 1;
+        if (s !== 1) for (let j = 0; j < dim; j++) out[dst + j] *= s;
+        if (scale !== null) scale[b] = s;
+      }
+    }
+  }
+
+  /**
+   * Routes dL/dE [size, width] of the last tracked gather to the touched rows, summing duplicates. The result
+   * views scratch buffers that stay valid until the next gather.
+   */
+  scatter(dE: Float32Array): SparseRowGrad[] {
+    if (!this.pending) throw new OptmsmError('E_ENGINE_RUNTIME', 'scatter without a tracked gather');
+    const size = this.pendingSize;
+    const W = this.width;
+    for (const state of this.tableStates.values()) state.grad.fill(0, 0, state.count * state.table.dim);
+    for (let f = 0; f < this.resolved.length; f++) {
+      const field = this.resolved[f];
+      const { dim, maxLen, offset } = field;
+      const grad = field.table.grad;
+      const pos = this.positions[f];
+      if (maxLen === 1) {
+        for (let b = 0; b < size; b++) {
+          const slot = pos[b];
+          if (slot < 0) continue;
+          const dst = slot * dim;
+          const src = b * W + offset;
+          for (let j = 0; j < dim; j++) grad[dst + j] += dE[src + j];
+        }
+        continue;
+      }
+      const scale = this.scales[f]!;
+      for (let b = 0; b < size; b++) {
+        const s = scale[b];
+        const src = b * W + offset;
+        for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
+          const slot = pos[k];
+          if (slot < 0) continue;
+          const dst = slot * dim;
+          for (let j = 0; j < dim; j++) grad[dst + j] += s * dE[src + j];
+        }
+      }
+    }
+    const result: SparseRowGrad[] = [];
+    for (const state of this.tableStates.values()) {
+      if (state.count > 0) result.push({ table: state.table, count: state.count, rows: state.unique, grad: state.grad });
+    }
+    return result;
+  }
+
+  /** Forgets the last tracked gather (after its update, or when a batch is skipped). */
+  release(): void {
+    for (const state of this.tableStates.values()) {
+      const { slotOf, unique } = state;
+      for (let s = 0; s < state.count; s++) slotOf[unique[s]] = -1;
+      state.count = 0;
+    }
+    this.pending = false;
+  }
+
+  private prepareTracking(size: number): void {
+    for (const state of this.tableStates.values()) state.lookups = 0;
+    for (let f = 0; f < this.resolved.length; f++) {
+      const field = this.resolved[f];
+      const n = size * field.maxLen;
+      field.table.lookups += n;
+      if (!this.positions[f] || this.positions[f].length < n) this.positions[f] = new Int32Array(n);
+      if (field.maxLen > 1 && (!this.scales[f] || this.scales[f]!.length < size)) this.scales[f] = new Float32Array(size);
+    }
+    for (const state of this.tableStates.values()) {
+      const capacity = Math.min(state.lookups, state.table.rows);
+      if (state.unique.length < capacity) {
+        state.unique = new Int32Array(capacity);
+        state.grad = new Float32Array(capacity * state.table.dim);
+      }
+      state.count = 0;
+    }
+  }
+}
+
+function slotFor(state: TableState, id: number): number {
+  let slot = state.slotOf[id];
+  if (slot < 0) {
+    slot = state.count++;
+    state.unique[slot] = id;
+    state.slotOf[id] = slot;
+  }
+  return slot;
+}
+
+function badId(field: string, id: number, rows: number): OptmsmError {
+  return new OptmsmError('E_ENGINE_RUNTIME', `field ${field} has id ${id} outside its table of ${rows} rows`, {
+    location: field,
+    expected: `0 <= id < ${rows}`,
+    found: String(id),
+  });
+}

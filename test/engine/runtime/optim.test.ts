@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DenseOptimizer, type DenseOptimizerConfig } from '../../../src/engine/runtime/optim/dense.js';
+import { SparseOptimizer, type SparseOptimizerConfig } from '../../../src/engine/runtime/optim/sparse.js';
+import { clipGlobalNorm } from '../../../src/engine/runtime/optim/clip.js';
+import { EmbeddingStore } from '../../../src/engine/runtime/embedding-store.js';
+import { Rng } from '../../../src/engine/runtime/rng.js';
+
+interface DenseCase { name: string; p0: number[]; grads: number[][]; after: number[][] }
+interface SparseCase { name: string; rows: number; dim: number; w0: number[]; steps: { ids: number[]; values: number[] }[]; after: number[][] }
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/engine/optim.json', import.meta.url), 'utf8')) as {
+  dense: DenseCase[];
+  sparse: SparseCase[];
+};
+
+// The torch settings each fixture case was produced with (make-optim-fixtures.py).
+const denseConfigs: Record<string, DenseOptimizerConfig> = {
+  adam: { name: 'adam', lr: 1e-2 },
+  adam_wd: { name: 'adam', lr: 1e-2, weightDecay: 0.1 },
+  adamw: { name: 'adamw', lr: 1e-2, weightDecay: 0.1 },
+  adagrad: { name: 'adagrad', lr: 1e-1, weightDecay: 0.01 },
+  sgd: { name: 'sgd', lr: 1e-1 },
+  sgd_momentum: { name: 'sgd', lr: 1e-1, momentum: 0.9, weightDecay: 0.01 },
+  sgd_nesterov: { name: 'sgd', lr: 1e-1, momentum: 0.9, nesterov: true },
+};
+const sparseConfigs: Record<string, SparseOptimizerConfig> = {
+  adam: { name: 'adam', lr: 1e-2 },
+  adagrad: { name: 'adagrad', lr: 1e-1 },
+};
+
+function expectClose(actual: Float32Array, expected: number[], tol: number): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(tol * (1 + Math.abs(expected[i])));
+}
+
+describe('dense optimizers match torch.optim', () => {
+  for (const c of fixture.dense) {
+    it(c.name, () => {
+      const p = Float32Array.from(c.p0);
+      const opt = new DenseOptimizer(denseConfigs[c.name], p.length);
+      c.grads.forEach((g, k) => {
+        opt.update(p, Float32Array.from(g));
+        expectClose(p, c.after[k], 2e-6);
+      });
+      expect(opt.step).toBe(c.grads.length);
+    });
+  }
+
+  it('round-trips its state', () => {
+    const c = fixture.dense[0];
+    const p = Float32Array.from(c.p0);
+    const a = new DenseOptimizer(denseConfigs.adam, p.length);
+    a.update(p, Float32Array.from(c.grads[0]));
+    const b = new DenseOptimizer(denseConfigs.adam, p.length);
+    b.setState(a.getState());
+    const q = p.slice();
+    a.update(p, Float32Array.from(c.grads[1]));
+    b.update(q, Float32Array.from(c.grads[1]));
+    expect(q).toEqual(p);
+  });
+});
+
+describe('sparse optimizers match torch (scatter of duplicate ids + lazy update)', () => {
+  for (const c of fixture.sparse) {
+    it(c.name, () => {
+      const store = new EmbeddingStore([{ name: 'f', vocabSize: c.rows, dim: c.dim }], new Rng(1));
+      const table = store.table('f');
+      table.data.set(c.w0);
+      const opt = new SparseOptimizer(sparseConfigs[c.name], store.tables);
+      const E = new Float32Array(8 * c.dim);
+      c.steps.forEach((s, k) => {
+        store.gather(s.ids.length, [Int32Array.from(s.ids)], E, true);
+        const before = table.data.slice();
+        opt.update(store.scatter(Float32Array.from(s.values)));
+        store.release();
+        // SparseAdam: bit-exact float32 (no row here sums more than two values, so summation order cannot differ).
+        if (c.name === 'adam') expect(Array.from(table.data)).toEqual(c.after[k].map(Math.fround));
+        else expectClose(table.data, c.after[k], 1e-6);
+        // Rows the batch did not touch are untouched (lazy).
+        for (let r = 0; r < c.rows; r++) {
+          if (s.ids.includes(r)) continue;
+          expect(Array.from(table.data.subarray(r * c.dim, (r + 1) * c.dim))).toEqual(Array.from(before.subarray(r * c.dim, (r + 1) * c.dim)));
+        }
+      });
+    });
+  }
+
+  it('corrects bias with the global step count, not a per-row one', () => {
+    const store = new EmbeddingStore([{ name: 'f', vocabSize: 4, dim: 1 }], new Rng(1));
+    const table = store.table('f');
+    table.data.set([0, 0, 0, 0]);
+    const opt = new SparseOptimizer({ name: 'adam', lr: 0.1 }, store.tables);
+    const E = new Float32Array(1);
+    for (const id of [1, 1, 1, 2]) {
+      store.gather(1, [Int32Array.of(id)], E, true);
+      opt.update(store.scatter(Float32Array.of(1)));
+    }
+    // Row 2 first seen at step 4: m = 0.1, v = 0.001; step size 0.1 * sqrt(1 - 0.999^4) / (1 - 0.9^4).
+    const stepSize = (0.1 * Math.sqrt(1 - 0.999 ** 4)) / (1 - 0.9 ** 4);
+    expect(table.data[2]).toBeCloseTo(-stepSize * (0.1 / Math.sqrt(0.001)), 6);
+  });
+
+  it('adds L2 on the used rows only', () => {
+    const store = new EmbeddingStore([{ name: 'f', vocabSize: 4, dim: 1 }], new Rng(1));
+    const table = store.table('f');
+    table.data.set([0, 1, 1, 1]);
+    const opt = new SparseOptimizer({ name: 'adagrad', lr: 0.5, l2: 1 }, store.tables);
+    store.gather(1, [Int32Array.of(1)], new Float32Array(1), true);
+    opt.update(store.scatter(Float32Array.of(0)));
+    // gradient 0 + 1 * w = 1, Adagrad's first step moves by lr * g / |g|.
+    expect(table.data[1]).toBeCloseTo(0.5, 6);
+    expect(table.data[2]).toBe(1);
+  });
+});
+
+describe('clipGlobalNorm', () => {
+  it('scales dense and row gradients by maxNorm / norm over both', () => {
+    const store = new EmbeddingStore([{ name: 'f', vocabSize: 4, dim: 2 }], new Rng(1));
+    store.gather(2, [Int32Array.of(1, 1)], new Float32Array(4), true);
+    const sparse = store.scatter(Float32Array.of(1, 0, 1, 0)); // row 1: [2, 0]
+    const dense = Float32Array.of(3, 4, 0, 0);
+    const norm = clipGlobalNorm(dense, sparse, 1, 'all');
+    expect(norm).toBeCloseTo(Math.sqrt(29), 6);
+    const coef = 1 / (Math.sqrt(29) + 1e-6);
+    expect(dense[0]).toBeCloseTo(3 * coef, 6);
+    expect(sparse[0].grad[0]).toBeCloseTo(2 * coef, 6);
+  });
+
+  it('leaves rows alone in dense scope and does nothing under the limit', () => {
+    const store = new EmbeddingStore([{ name: 'f', vocabSize: 4, dim: 1 }], new Rng(1));
+    store.gather(1, [Int32Array.of(2)], new Float32Array(1), true);
+    const sparse = store.scatter(Float32Array.of(10));
+    const dense = Float32Array.of(3, 4);
+    expect(clipGlobalNorm(dense, sparse, 1, 'dense')).toBeCloseTo(5, 6);
+    expect(sparse[0].grad[0]).toBe(10);
+    expect(dense[1]).toBeCloseTo(0.8, 6);
+    const small = Float32Array.of(0.1);
+    clipGlobalNorm(small, [], 1, 'all');
+    expect(small[0]).toBeCloseTo(0.1, 7);
+  });
+});
