@@ -1,0 +1,12 @@
+// The engine's public surface: the tracing API and ops (used by models), compile/exportModel, and the runtime.
+export type { DType, Dim, Init } from './tensor.js';
+export { Tensor } from './tensor.js';
+export { assignBuffer, buffer, constant, input, isTraining, param, scope } from './trace.js';
+export {
+  abs, add, bceWithLogits, cast, concat, div, dropout, equal, exp, gather, greater, layerNorm, leakyRelu, linearOp, log,
+  matmul, maximum, minimum, mul, neg, oneHot, reduceMean, reduceSum, relu, reshape, sigmoid, slice, softmax, sqrt,
+  squeeze, sub, tanh, transpose, unsqueeze, where,
+} from './ops/index.js';
+export { compile } from './compile.js';
+export type { BufferSpec, CompiledModel, GraphSpec, InputSpec, MaskSpec, ParamSpec } from './compile.js';
+export * from './runtime/index.js';

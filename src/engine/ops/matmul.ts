@@ -1,0 +1,85 @@
+// matmul (2-D and batched, with transpose flags so VJPs never emit Transpose for 2-D operands) and the
+// linear layer. 2-D products are emitted as Gemm, which applies transA/transB for free.
+import { type Dim, type Tensor, broadcastShapes } from '../tensor.js';
+import { type OutInfo, shapeError } from '../trace.js';
+import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
+
+interface MatmulAttrs {
+  transA: boolean;
+  transB: boolean;
+  [k: string]: boolean;
+}
+
+const lastTwo = (s: readonly Dim[], t: boolean): [Dim, Dim] => (t ? [s[s.length - 1], s[s.length - 2]] : [s[s.length - 2], s[s.length - 1]]);
+
+function matmulShape(inputs: Tensor[], { transA, transB }: MatmulAttrs): OutInfo {
+  const [a, b] = inputs;
+  const bad = (why: string) => shapeError('matmul', inputs, 'float32 [.., n, k] @ [.., k, m] with broadcasting leading dims', why);
+  if (a.rank < 2 || b.rank < 2 || a.dtype !== 'float32' || b.dtype !== 'float32') throw bad('both operands need rank >= 2');
+  const [n, k1] = lastTwo(a.shape, transA);
+  const [k2, m] = lastTwo(b.shape, transB);
+  if (k1 !== k2) throw bad(`inner dims ${k1} and ${k2} differ`);
+  const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (lead === null) throw bad('leading dims do not broadcast');
+  return { shape: [...lead, n, m], dtype: 'float32' };
+}
+
+function swapLast(c: EmitContext, name: string, rank: number): string {
+  const perm = [...Array(rank).keys()];
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return c.node('Transpose', [name], { perm })[0];
+}
+
+function emitMatmul(c: EmitContext, a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs, bias?: string): string {
+  if (a.rank === 2 && b.rank === 2) {
+    return c.node('Gemm', [c.name(a), c.name(b), ...(bias ? [bias] : [])], { transA: +transA, transB: +transB })[0];
+  }
+  const an = transA ? swapLast(c, c.name(a), a.rank) : c.name(a);
+  const bn = transB ? swapLast(c, c.name(b), b.rank) : c.name(b);
+  const y = c.node('MatMul', [an, bn])[0];
+  return bias ? c.node('Add', [y, bias])[0] : y;
+}
+
+export const matmulOps = {
+  matmul: defineOp<MatmulAttrs>({
+    infer: matmulShape,
+    emit: (c, n, attrs) => emitMatmul(c, n.inputs[0], n.inputs[1], attrs),
+    // C = op(A) op(B): dA, dB written as products with flags; the leading-dim broadcast is summed centrally.
+    vjp: (g, [a, b], _, { transA: tA, transB: tB }) => [
+      tA ? mm(b, g, tB, true) : mm(g, b, false, !tB),
+      tB ? mm(g, a, true, tA) : mm(a, g, !tA, false),
+    ],
+  }),
+  linear: defineOp({
+    infer: (inputs) => {
+      const [x, w, b] = inputs;
+      const inDim = x.shape[x.rank - 1];
+      if (x.rank < 2 || w.rank !== 2 || w.shape[0] !== inDim || x.dtype !== 'float32') {
+        throw shapeError('linearOp', inputs, 'x [.., in] (rank >= 2) float32 and w [in, out]');
+      }
+      if (b && (b.rank !== 1 || b.shape[0] !== w.shape[1])) throw shapeError('linearOp', inputs, 'bias [out]');
+      return { shape: [...x.shape.slice(0, -1), w.shape[1]], dtype: 'float32' };
+    },
+    emit: (c, n) => {
+      const [x, w, b] = n.inputs;
+      if (x.rank === 2) return emitMatmul(c, x, w, { transA: false, transB: false }, b && c.name(b));
+      const y = c.node('MatMul', [c.name(x), c.name(w)])[0];
+      return b ? c.node('Add', [y, c.name(b)])[0] : y;
+    },
+    // For x of rank > 2, dw comes out batched [.., in, out] and autodiff sums the leading dims.
+    vjp: (g, [x, w, b]) => [mm(g, w, false, true), mm(x, g, true, false), ...(b ? [g] : [])],
+  }),
+} satisfies Record<string, OpDef<never>>;
+
+function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  return apply('matmul', matmulOps.matmul, [a, b], { transA, transB });
+}
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  return mm(a, b, false, false);
+}
+
+/** x [.., in] @ w [in, out] + b [out]; a Gemm when x is 2-D. */
+export function linearOp(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  return apply('linear', matmulOps.linear, b ? [x, w, b] : [x, w], {});
+}
