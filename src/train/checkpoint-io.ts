@@ -75,15 +75,18 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** JSON.stringify, but a NaN or Infinity (which JSON would silently turn into null) is a bug, not data. */
-export function toJson(value: unknown): string {
+/**
+ * JSON.stringify (indented by `indent`, one line for 0) plus a newline; a NaN or Infinity, which JSON would
+ * silently turn into null, is a bug rather than data and throws.
+ */
+export function toJson(value: unknown, indent = 2): string {
   return `${JSON.stringify(
     value,
     (key, v: unknown) => {
       if (typeof v === 'number' && !Number.isFinite(v)) throw new InternalError(`non-finite number ${v} at JSON key "${key}"`);
       return v;
     },
-    2,
+    indent,
   )}\n`;
 }
 
