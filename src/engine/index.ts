@@ -3,7 +3,7 @@ export type { DType, Dim, Init } from './tensor.js';
 export { Tensor } from './tensor.js';
 export { assignBuffer, buffer, constant, input, isTraining, param, scope } from './trace.js';
 export {
-  abs, add, bceWithLogits, cast, concat, div, dropout, equal, exp, gather, greater, layerNorm, leakyRelu, linearOp, log,
+  abs, add, bceWithLogits, cast, concat, div, dropout, equal, exp, gather, greater, layerNorm, leakyRelu, linearOp, log, sign,
   matmul, maximum, minimum, mul, neg, oneHot, reduceMean, reduceSum, relu, reshape, sigmoid, slice, softmax, sqrt,
   squeeze, sub, tanh, transpose, unsqueeze, where,
 } from './ops/index.js';
