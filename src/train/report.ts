@@ -1,0 +1,213 @@
+// Result tables: the per-scenario table of one run (terminal text or Markdown, optionally beside the oracle AUC
+// of synthetic data) and the multi-model bench table (mean ± std over seeds, best value per column marked, a
+// paired t-test against a reference model). Summaries are plain JSON-able data; rendering is separate.
+import type { RunMetrics, ScenarioMetrics, SplitMetrics } from '../metrics/index.js';
+import { mean, pairedTTest, sampleStd } from './stats.js';
+
+export type TableFormat = 'text' | 'markdown';
+type Align = 'left' | 'right';
+
+const DIGITS = 4;
+const fixed = (x: number) => x.toFixed(DIGITS);
+const integer = (x: number) => Math.round(x).toLocaleString('en-US');
+
+function undefinedAuc(m: Pick<ScenarioMetrics, 'rows'>): string {
+  return m.rows === 0 ? 'n/a (no rows)' : 'n/a (one class)';
+}
+
+/** Renders a table; `marked[r][c]` cells are bold in Markdown and get a trailing `*` in text. */
+function renderTable(
+  header: string[],
+  rows: string[][],
+  format: TableFormat,
+  marked: boolean[][] = [],
+): string {
+  const align: Align[] = header.map((_, c) => (c === 0 ? 'left' : 'right'));
+  const cells = rows.map((row, r) =>
+    row.map((cell, c) => {
+      if (!marked[r]?.[c]) return format === 'markdown' ? cell.replaceAll('|', '\\|') : cell;
+      return format === 'markdown' ? `**${cell.replaceAll('|', '\\|')}**` : `${cell}*`;
+    }),
+  );
+  if (format === 'markdown') {
+    const line = (xs: string[]) => `| ${xs.join(' | ')} |`;
+    const rule = align.map((a) => (a === 'left' ? ':---' : '---:'));
+    return [line(header), line(rule), ...cells.map(line)].join('\n') + '\n';
+  }
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
+  const pad = (xs: string[]) =>
+    xs.map((x, c) => (align[c] === 'left' ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ').trimEnd();
+  return [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(pad)].join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- one run, per scenario
+
+export interface ScenarioTableOptions {
+  format: TableFormat;
+  /** Oracle AUC per scenario value (synthetic data), and optionally overall under the key of `overallLabel`. */
+  oracle?: Record<string, number | null>;
+  /** Label of the overall row; default "all". */
+  overallLabel?: string;
+}
+
+export function renderScenarioTable(split: SplitMetrics, options: ScenarioTableOptions): string {
+  const { format, oracle, overallLabel = 'all' } = options;
+  const header = ['scenario', 'rows', 'positives', 'AUC', 'LogLoss'];
+  if (oracle) header.push('oracle AUC', 'gap to oracle');
+  const entries: [string, ScenarioMetrics][] = [...Object.entries(split.scenarios), [overallLabel, split]];
+  const rows = entries.map(([name, m]) => {
+    const row = [name, integer(m.rows), integer(m.positives), m.auc === null ? undefinedAuc(m) : fixed(m.auc)];
+    row.push(m.logloss === null ? 'n/a' : fixed(m.logloss));
+    if (oracle) {
+      const o = oracle[name] ?? null;
+      row.push(o === null ? 'n/a' : fixed(o), o === null || m.auc === null ? 'n/a' : fixed(o - m.auc));
+    }
+    return row;
+  });
+  return renderTable(header, rows, format);
+}
+
+// ---------------------------------------------------------------- bench, many models × seeds
+
+/** Mean ± sample std over the seeds whose value is defined (`n` of `of`). */
+export interface MeanStd {
+  mean: number | null;
+  std: number | null;
+  n: number;
+  of: number;
+}
+
+export interface BenchRow {
+  /** model, or model.variant */
+  label: string;
+  model: string;
+  variant?: string;
+  seeds: number[];
+  test: { auc: MeanStd; logloss: MeanStd; scenarios: Record<string, { auc: MeanStd; logloss: MeanStd }> };
+  bestEpoch: number | null;
+  samplesPerSecond: number | null;
+  parameters: { dense: number; embedding: number };
+  /** Paired two-sided t-test of test AUC against the reference over shared seeds; null for the reference itself. */
+  vsReference: { p: number | null; n: number; meanDiff: number | null } | null;
+}
+
+export interface BenchSummary {
+  reference: string;
+  /** Whether the reference appears among the rows (otherwise there is no p-value column). */
+  hasReference: boolean;
+  scenarios: string[];
+  rows: BenchRow[];
+  oracle?: BenchOracle;
+}
+
+export interface BenchOracle {
+  auc?: number | null;
+  scenarios: Record<string, number | null>;
+}
+
+export interface BenchOptions {
+  /** Label of the model every other one is tested against; default "optmsm". */
+  reference?: string;
+  oracle?: BenchOracle;
+}
+
+const runLabel = (r: RunMetrics) => (r.variant ? `${r.model}.${r.variant}` : r.model);
+
+function meanStd(values: (number | null | undefined)[]): MeanStd {
+  const defined = values.filter((v): v is number => typeof v === 'number');
+  return { mean: mean(defined), std: sampleStd(defined), n: defined.length, of: values.length };
+}
+
+function testAucBySeed(runs: RunMetrics[]): Map<number, number> {
+  const bySeed = new Map<number, number>();
+  for (const r of runs) if (r.test.auc !== null) bySeed.set(r.seed, r.test.auc);
+  return bySeed;
+}
+
+export function summariseBench(runs: RunMetrics[], options: BenchOptions = {}): BenchSummary {
+  const reference = options.reference ?? 'optmsm';
+  const groups = new Map<string, RunMetrics[]>();
+  for (const r of runs) groups.set(runLabel(r), [...(groups.get(runLabel(r)) ?? []), r]);
+  const scenarios = [...new Set(runs.flatMap((r) => Object.keys(r.test.scenarios)))];
+  const refAuc = testAucBySeed(groups.get(reference) ?? []);
+  const rows = [...groups].map(([label, group]): BenchRow => {
+    const first = group[0];
+    const perScenario = (key: string) => group.map((r) => r.test.scenarios[key]);
+    const own = testAucBySeed(group);
+    const shared = [...own.keys()].filter((s) => refAuc.has(s)).sort((a, b) => a - b);
+    const test = pairedTTest(shared.map((s) => own.get(s) as number), shared.map((s) => refAuc.get(s) as number));
+    return {
+      label,
+      model: first.model,
+      ...(first.variant ? { variant: first.variant } : {}),
+      seeds: group.map((r) => r.seed),
+      test: {
+        auc: meanStd(group.map((r) => r.test.auc)),
+        logloss: meanStd(group.map((r) => r.test.logloss)),
+        scenarios: Object.fromEntries(
+          scenarios.map((key) => [
+            key,
+            { auc: meanStd(perScenario(key).map((m) => m?.auc)), logloss: meanStd(perScenario(key).map((m) => m?.logloss)) },
+          ]),
+        ),
+      },
+      bestEpoch: mean(group.map((r) => r.best_epoch)),
+      samplesPerSecond: mean(group.map((r) => r.train.samples_per_second)),
+      parameters: { dense: first.parameters.dense, embedding: first.parameters.embedding },
+      vsReference: label === reference ? null : { p: test.p, n: test.n, meanDiff: test.meanDiff },
+    };
+  });
+  const summary: BenchSummary = { reference, hasReference: groups.has(reference), scenarios, rows };
+  if (options.oracle) summary.oracle = options.oracle;
+  return summary;
+}
+
+function formatMeanStd(m: MeanStd): string {
+  if (m.mean === null) return 'n/a (one class)';
+  const value = m.std === null ? fixed(m.mean) : `${fixed(m.mean)} ± ${fixed(m.std)}`;
+  return m.n < m.of ? `${value} (${m.n}/${m.of} seeds)` : value;
+}
+
+function formatP(vs: BenchRow['vsReference']): string {
+  if (vs === null) return 'ref';
+  if (vs.p === null) return vs.n < 2 ? `n/a (${vs.n} paired seed${vs.n === 1 ? '' : 's'})` : 'n/a (no difference)';
+  return vs.p < 0.001 ? '<0.001' : vs.p.toFixed(3);
+}
+
+/** The bench table: one row per model (plus an oracle row when given), best AUC (max) and LogLoss (min) marked. */
+export function renderBenchTable(summary: BenchSummary, format: TableFormat): string {
+  const metricColumns: { title: string; pick: (r: BenchRow) => MeanStd; better: 'max' | 'min'; oracle?: number | null }[] = [
+    { title: 'AUC', pick: (r) => r.test.auc, better: 'max', oracle: summary.oracle?.auc ?? null },
+    { title: 'LogLoss', pick: (r) => r.test.logloss, better: 'min' },
+  ];
+  for (const s of summary.scenarios) {
+    metricColumns.push(
+      { title: `AUC [${s}]`, pick: (r) => r.test.scenarios[s].auc, better: 'max', oracle: summary.oracle?.scenarios[s] ?? null },
+      { title: `LogLoss [${s}]`, pick: (r) => r.test.scenarios[s].logloss, better: 'min' },
+    );
+  }
+  const header = ['model', 'seeds', ...metricColumns.map((c) => c.title), 'best epoch', 'train samples/s', 'dense params', 'embedding params'];
+  if (summary.hasReference) header.push(`p vs ${summary.reference}`);
+
+  const rows = summary.rows.map((r) => {
+    const row = [r.label, String(r.seeds.length), ...metricColumns.map((c) => formatMeanStd(c.pick(r)))];
+    row.push(r.bestEpoch === null ? 'n/a' : r.bestEpoch.toFixed(1), r.samplesPerSecond === null ? 'n/a' : integer(r.samplesPerSecond));
+    row.push(integer(r.parameters.dense), integer(r.parameters.embedding));
+    if (summary.hasReference) row.push(formatP(r.vsReference));
+    return row;
+  });
+  // Compare the values as shown, so two models that print the same number are both marked.
+  const marked = summary.rows.map(() => header.map(() => false));
+  metricColumns.forEach((col, k) => {
+    const shown = summary.rows.map((r) => col.pick(r).mean).map((m) => (m === null ? null : Number(fixed(m))));
+    const defined = shown.filter((v): v is number => v !== null);
+    if (defined.length < 2) return;
+    const best = col.better === 'max' ? Math.max(...defined) : Math.min(...defined);
+    shown.forEach((v, r) => (marked[r][2 + k] = v === best));
+  });
+  if (summary.oracle) {
+    const oracleRow = ['oracle', '', ...metricColumns.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)))];
+    rows.push([...oracleRow, ...header.slice(oracleRow.length).map(() => '')]);
+  }
+  return renderTable(header, rows, format, marked);
+}
