@@ -89,15 +89,16 @@ export function evaluateByScenario(
     if (g !== undefined && groups !== undefined) g[at] = groups[i];
   }
 
-  const result: SplitMetrics = { ...metricsOf(pred, label, undefined), scenarios: {} };
+  const overall: ScenarioMetrics & Pick<SplitMetrics, 'gauc_groups'> = metricsOf(pred, label, undefined);
   if (groups !== undefined) {
     const { gauc, ...counts } = groupAuc(pred, label, groups);
-    result.gauc = gauc;
-    result.gauc_groups = counts;
+    overall.gauc = gauc;
+    overall.gauc_groups = counts;
   }
+  const scenarios: Record<string, ScenarioMetrics> = {};
   for (let s = 0; s < S; s++) {
     const [a, b] = [start[s], start[s + 1]];
-    result.scenarios[scenarioValues[s]] = metricsOf(p.subarray(a, b), y.subarray(a, b), g?.subarray(a, b));
+    scenarios[scenarioValues[s]] = metricsOf(p.subarray(a, b), y.subarray(a, b), g?.subarray(a, b));
   }
-  return result;
+  return { ...overall, scenarios };
 }

@@ -16,7 +16,8 @@ export interface ReadOptions {
   what?: string;
 }
 
-const tempPath = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+const tempPath = (path: string) =>
+  join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
 function writeError(path: string, err: unknown): OptmsmError {
   return new OptmsmError('E_TRAIN_CHECKPOINT', `cannot write ${path}`, {
@@ -83,7 +84,9 @@ export function toJson(value: unknown, indent = 2): string {
   return `${JSON.stringify(
     value,
     (key, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new InternalError(`non-finite number ${v} at JSON key "${key}"`);
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        throw new InternalError(`non-finite number ${v} at JSON key "${key}"`);
+      }
       return v;
     },
     indent,

@@ -35,7 +35,9 @@ export class EarlyStopping {
     private readonly config: EarlyStoppingConfig,
     state?: EarlyStoppingState,
   ) {
-    this.state = state ? earlyStoppingStateSchema.parse(state) : { bestEpoch: null, bestAuc: null, badEpochs: 0, stopped: false };
+    this.state = state
+      ? earlyStoppingStateSchema.parse(state)
+      : { bestEpoch: null, bestAuc: null, badEpochs: 0, stopped: false };
   }
 
   /** Records an epoch's validation AUC; null (one-class validation data) never counts as an improvement. */

@@ -70,8 +70,10 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WritableStream): 
   const write = (done: number, { loss, samplesPerSecond }: ProgressStats, final: boolean) => {
     const elapsed = (now() - start) / 1000;
     const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
-    const timing = final ? `took ${formatDuration(elapsed)}` : `ETA ${formatDuration(done > 0 ? (elapsed * (total - done)) / done : NaN)}`;
-    stream.write(`${label}: ${percent}% (${done}/${total}) loss ${loss.toFixed(4)}, ${formatRate(samplesPerSecond)} samples/s, ${timing}\n`);
+    const eta = done > 0 ? (elapsed * (total - done)) / done : NaN;
+    const timing = final ? `took ${formatDuration(elapsed)}` : `ETA ${formatDuration(eta)}`;
+    const rate = `${formatRate(samplesPerSecond)} samples/s`;
+    stream.write(`${label}: ${percent}% (${done}/${total}) loss ${loss.toFixed(4)}, ${rate}, ${timing}\n`);
     lastLogged = done;
   };
   return {

@@ -145,10 +145,10 @@ export function summariseBench(runs: RunMetrics[], options: BenchOptions = {}): 
         auc: meanStd(group.map((r) => r.test.auc)),
         logloss: meanStd(group.map((r) => r.test.logloss)),
         scenarios: Object.fromEntries(
-          scenarios.map((key) => [
-            key,
-            { auc: meanStd(perScenario(key).map((m) => m?.auc)), logloss: meanStd(perScenario(key).map((m) => m?.logloss)) },
-          ]),
+          scenarios.map((key) => {
+            const metrics = perScenario(key);
+            return [key, { auc: meanStd(metrics.map((m) => m?.auc)), logloss: meanStd(metrics.map((m) => m?.logloss)) }];
+          }),
         ),
       },
       bestEpoch: mean(group.map((r) => r.best_epoch)),
@@ -174,40 +174,58 @@ function formatP(vs: BenchRow['vsReference']): string {
   return vs.p < 0.001 ? '<0.001' : vs.p.toFixed(3);
 }
 
-/** The bench table: one row per model (plus an oracle row when given), best AUC (max) and LogLoss (min) marked. */
-export function renderBenchTable(summary: BenchSummary, format: TableFormat): string {
-  const metricColumns: { title: string; pick: (r: BenchRow) => MeanStd; better: 'max' | 'min'; oracle?: number | null }[] = [
-    { title: 'AUC', pick: (r) => r.test.auc, better: 'max', oracle: summary.oracle?.auc ?? null },
+interface MetricColumn {
+  title: string;
+  pick: (r: BenchRow) => MeanStd;
+  better: 'max' | 'min';
+  /** Shown in the oracle row; undefined leaves the cell empty. */
+  oracle?: number | null;
+}
+
+function metricColumns(summary: BenchSummary): MetricColumn[] {
+  const oracle = summary.oracle;
+  const columns: MetricColumn[] = [
+    { title: 'AUC', pick: (r) => r.test.auc, better: 'max', oracle: oracle?.auc ?? null },
     { title: 'LogLoss', pick: (r) => r.test.logloss, better: 'min' },
   ];
   for (const s of summary.scenarios) {
-    metricColumns.push(
-      { title: `AUC [${s}]`, pick: (r) => r.test.scenarios[s].auc, better: 'max', oracle: summary.oracle?.scenarios[s] ?? null },
+    columns.push(
+      { title: `AUC [${s}]`, pick: (r) => r.test.scenarios[s].auc, better: 'max', oracle: oracle?.scenarios[s] ?? null },
       { title: `LogLoss [${s}]`, pick: (r) => r.test.scenarios[s].logloss, better: 'min' },
     );
   }
-  const header = ['model', 'seeds', ...metricColumns.map((c) => c.title), 'best epoch', 'train samples/s', 'dense params', 'embedding params'];
+  return columns;
+}
+
+/** Which rows hold the best mean of a column, compared as shown so that printed ties are all marked. */
+function bestRows(rows: BenchRow[], column: MetricColumn): boolean[] {
+  const shown = rows.map((r) => column.pick(r).mean).map((m) => (m === null ? null : Number(fixed(m))));
+  const defined = shown.filter((v): v is number => v !== null);
+  if (defined.length < 2) return rows.map(() => false);
+  const best = column.better === 'max' ? Math.max(...defined) : Math.min(...defined);
+  return shown.map((v) => v === best);
+}
+
+/** The bench table: one row per model (plus an oracle row when given), best AUC (max) and LogLoss (min) marked. */
+export function renderBenchTable(summary: BenchSummary, format: TableFormat): string {
+  const columns = metricColumns(summary);
+  const header = ['model', 'seeds', ...columns.map((c) => c.title)];
+  header.push('best epoch', 'train samples/s', 'dense params', 'embedding params');
   if (summary.hasReference) header.push(`p vs ${summary.reference}`);
 
   const rows = summary.rows.map((r) => {
-    const row = [r.label, String(r.seeds.length), ...metricColumns.map((c) => formatMeanStd(c.pick(r)))];
-    row.push(r.bestEpoch === null ? 'n/a' : r.bestEpoch.toFixed(1), r.samplesPerSecond === null ? 'n/a' : integer(r.samplesPerSecond));
+    const row = [r.label, String(r.seeds.length), ...columns.map((c) => formatMeanStd(c.pick(r)))];
+    row.push(r.bestEpoch === null ? 'n/a' : r.bestEpoch.toFixed(1));
+    row.push(r.samplesPerSecond === null ? 'n/a' : integer(r.samplesPerSecond));
     row.push(integer(r.parameters.dense), integer(r.parameters.embedding));
     if (summary.hasReference) row.push(formatP(r.vsReference));
     return row;
   });
-  // Compare the values as shown, so two models that print the same number are both marked.
-  const marked = summary.rows.map(() => header.map(() => false));
-  metricColumns.forEach((col, k) => {
-    const shown = summary.rows.map((r) => col.pick(r).mean).map((m) => (m === null ? null : Number(fixed(m))));
-    const defined = shown.filter((v): v is number => v !== null);
-    if (defined.length < 2) return;
-    const best = col.better === 'max' ? Math.max(...defined) : Math.min(...defined);
-    shown.forEach((v, r) => (marked[r][2 + k] = v === best));
-  });
+  const best = columns.map((c) => bestRows(summary.rows, c));
+  const marked = summary.rows.map((_, r) => header.map((__, c) => c >= 2 && c < 2 + columns.length && best[c - 2][r]));
   if (summary.oracle) {
-    const oracleRow = ['oracle', '', ...metricColumns.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)))];
-    rows.push([...oracleRow, ...header.slice(oracleRow.length).map(() => '')]);
+    const cells = columns.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)));
+    rows.push(['oracle', '', ...cells, ...header.slice(2 + cells.length).map(() => '')]);
   }
   return renderTable(header, rows, format, marked);
 }
