@@ -8,5 +8,8 @@ export {
   squeeze, sub, tanh, transpose, unsqueeze, where,
 } from './ops/index.js';
 export { compile } from './compile.js';
+export { exportModel } from './export.js';
+export type { ExportEmbedding, ExportEmbeddingField, ExportValues } from './export.js';
+export { REFERENCE_SIZES, buildReferenceModel, thetaFromTorch, thetaToTorch } from './reference-model.js';
 export type { BufferSpec, CompiledModel, GraphSpec, InputSpec, MaskSpec, ParamSpec } from './compile.js';
 export * from './runtime/index.js';

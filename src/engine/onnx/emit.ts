@@ -1,6 +1,7 @@
 // Emits the part of a trace that the requested outputs need as one ONNX graph. Params are the outputs of a
 // single Split of the flat `theta` input (reshaped to their shapes); constants and shape tensors are
 // initializers, deduplicated by content; a Shape node is emitted only where a shape involves 'B'.
+// Identical nodes (same op, inputs and attributes) are emitted once.
 import { InternalError } from '../../errors.js';
 import { opDef } from '../ops/index.js';
 import type { EmitContext, OnnxAttr } from '../ops/op.js';
@@ -35,7 +36,7 @@ export function emitGraph(trace: Trace, io: GraphIO): EmittedGraph {
   const nodes: INodeProto[] = [];
   const initializers: ITensorProto[] = [];
   const constByKey = new Map<string, string>();
-  const shapeNodes = new Map<number, string>();
+  const nodeByKey = new Map<string, string[]>();
   const names = new Map<number, string>();
   let counter = 0;
 
@@ -54,7 +55,12 @@ export function emitGraph(trace: Trace, io: GraphIO): EmittedGraph {
   const ctx: EmitContext = {
     name: (t) => names.get(t.id) ?? missing(t),
     node(opType: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string[] {
+      // Common subexpressions (e.g. sigmoid(logit) in the output and in the BCE gradient) are emitted once.
+      const key = `${opType}|${inputs.join(',')}|${JSON.stringify(attrs)}|${outputs}`;
+      const seen = nodeByKey.get(key);
+      if (seen) return seen;
       const out = [...Array(outputs)].map(() => `v${counter++}`);
+      nodeByKey.set(key, out);
       nodes.push({ opType, input: inputs, output: out, name: `${opType}_${nodes.length}`, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
       return out;
     },
@@ -62,9 +68,7 @@ export function emitGraph(trace: Trace, io: GraphIO): EmittedGraph {
     scalar: (value, dtype) => initializer([], typed(dtype, [value])),
     shapeOf(t) {
       if (!hasBatch(t.shape)) return ctx.ints(t.shape as number[]);
-      let name = shapeNodes.get(t.id);
-      if (name === undefined) shapeNodes.set(t.id, (name = ctx.node('Shape', [ctx.name(t)])[0]));
-      return name;
+      return ctx.node('Shape', [ctx.name(t)])[0];
     },
   };
 
