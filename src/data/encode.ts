@@ -1,0 +1,385 @@
+// Fitting and encoding through DuckDB. The heavy work stays in SQL: each categorical column becomes a DuckDB ENUM
+// over its distinct values (so a row's value turns into a dense integer code inside the scan), vocabularies are
+// GROUP BY counts on the training split, and the encode pass streams integer codes and raw doubles chunk by
+// chunk. JavaScript only maps the *distinct* values to ids (through FeatureEncoder, the same functions that
+// encodeRows uses at prediction time) and applies that lookup table to each chunk of codes.
+import { OptmsmError } from '../errors.js';
+import { DuckSession, float64Column, int32Column, literal, uint8Column } from './duck.js';
+import { dedupeBoundaries, RunningStats, type NumericStats } from './encoders/numeric.js';
+import { fitVocab, sortScenarioValues } from './encoders/vocab.js';
+import { FeatureEncoder, type EncoderState, type FieldState } from './feature-encoder.js';
+import { labelRuleSql, type LabelRule } from './label-rule.js';
+import type { ColumnRequest, RawTable } from './read.js';
+import { SPLITS, type DatasetConfig, type SplitName, type SplitSpec } from './schema.js';
+
+/** The columns to read for a list of (possibly unfitted) fields: field i reads into alias c<i>. */
+export function columnRequests(
+  fields: readonly Pick<FieldState, 'source' | 'name' | 'column'>[],
+  separators: readonly (string | null)[],
+  scenarioColumn: string,
+  label: LabelRule,
+  extraColumns: readonly string[],
+  labelOptional: boolean,
+  splitColumn: string | null,
+): ColumnRequest[] {
+  const out: ColumnRequest[] = [
+    { alias: 's_scn', column: scenarioColumn, type: 'text', purpose: 'the scenario' },
+    { alias: 's_label', column: label.column, type: 'text', purpose: 'the label', optional: labelOptional },
+  ];
+  if (splitColumn !== null) out.push({ alias: 's_split', column: splitColumn, type: 'text', purpose: 'the split' });
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') return;
+    const type = f.source === 'multi' ? 'tokens' : f.source === 'categorical' ? 'text' : 'number';
+    out.push({ alias: `c${i}`, column: f.column, type, separator: separators[i] ?? undefined, purpose: `feature '${f.name}'` });
+  });
+  extraColumns.forEach((c, j) => out.push({ alias: `x${j}`, column: c, type: 'number', purpose: 'extra_columns' }));
+  return out;
+}
+
+// murmur3's 32-bit finaliser, written with UBIGINT arithmetic (products of two values < 2^32 fit in 64 bits), so
+// a seeded ratio split depends only on the row's position in the input, not on DuckDB's own hash function.
+const FMIX_MACROS = [
+  `CREATE OR REPLACE MACRO optmsm_xs(x, k) AS xor(x, x >> k)`,
+  `CREATE OR REPLACE MACRO optmsm_mul(x, c) AS (x * c) % 4294967296`,
+  `CREATE OR REPLACE MACRO optmsm_fmix(x) AS optmsm_xs(optmsm_mul(optmsm_xs(optmsm_mul(optmsm_xs(x, 16), 2246822507::UBIGINT), 13), 3266489909::UBIGINT), 16)`,
+];
+
+/** The JavaScript twin of the ratio split (row i of the input, 0-based): 0 train, 1 validation, 2 test. */
+export function ratioSplitOf(row: number, seed: number, ratios: readonly [number, number, number]): 0 | 1 | 2 {
+  let x = (row + seedOffset(seed)) % 4294967296;
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x85ebca6b) >>> 0;
+  x = (x ^ (x >>> 13)) >>> 0;
+  x = Math.imul(x, 0xc2b2ae35) >>> 0;
+  x = (x ^ (x >>> 16)) >>> 0;
+  const u = x / 4294967296;
+  return u < ratios[0] ? 0 : u < ratios[0] + ratios[1] ? 1 : 2;
+}
+const seedOffset = (seed: number): number => Number((BigInt(seed) * 2654435769n) % 4294967296n);
+
+function splitSql(split: SplitSpec | null): string {
+  if (split === null) return '0';
+  switch (split.kind) {
+    case 'files':
+      return '__g';
+    case 'column':
+      return `CASE WHEN s_split IN (${split.train.map(literal).join(', ')}) THEN 0 WHEN s_split IN (${split.validation.map(literal).join(', ')}) THEN 1 WHEN s_split IN (${split.test.map(literal).join(', ')}) THEN 2 ELSE 3 END`;
+    case 'ratio': {
+      const [a, b] = split.ratios;
+      const u = `optmsm_fmix((rowid::UBIGINT + ${seedOffset(split.seed)}::UBIGINT) % 4294967296) / 4294967296.0`;
+      return `CASE WHEN ${u} < ${a} THEN 0 WHEN ${u} < ${a + b} THEN 1 ELSE 2 END`;
+    }
+    case 'time': {
+      const [c1, c2] = split.cuts;
+      const t = typeof c1 === 'string' || typeof c2 === 'string' ? 'TRY_CAST(s_split AS TIMESTAMP)' : 'TRY_CAST(s_split AS DOUBLE)';
+      const lit = (c: number | string): string => (typeof c === 'string' ? `TIMESTAMP ${literal(c)}` : String(c));
+      return `CASE WHEN ${t} IS NULL THEN 3 WHEN ${t} < ${lit(c1)} THEN 0 WHEN ${t} < ${lit(c2)} THEN 1 ELSE 2 END`;
+    }
+  }
+}
+
+/** A view over the raw table adding the row id, the split (0/1/2, 3 = none) and the 0/1 label. */
+export async function createDataView(session: DuckSession, raw: RawTable, split: SplitSpec | null, label: LabelRule): Promise<string> {
+  for (const m of FMIX_MACROS) await session.run(m);
+  const view = `${raw.table}_v`;
+  const labelSql = raw.present.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
+  await session.run(`CREATE VIEW ${view} AS SELECT *, rowid AS __rid, (${splitSql(split)})::UTINYINT AS __split, (${labelSql})::UTINYINT AS __label FROM ${raw.table}`);
+  return view;
+}
+
+export interface Checks {
+  split: SplitSpec | null;
+  label: LabelRule;
+  /** Numeric fields (alias, column) that have no fill rule. */
+  strictNumerics: { alias: string; column: string }[];
+  maxScenarios: number | null;
+  scenarioColumn: string;
+}
+
+/** Validates the whole input in one aggregate pass; returns rows per split. Errors name file:line and column. */
+export async function validateData(session: DuckSession, raw: RawTable, view: string, checks: Checks): Promise<number[]> {
+  const hasLabel = raw.present.has('s_label');
+  const aggs = [
+    'count_if(__split = 0)::DOUBLE AS n0', 'count_if(__split = 1)::DOUBLE AS n1', 'count_if(__split = 2)::DOUBLE AS n2',
+    'count_if(__split = 3)::DOUBLE AS nbad',
+    `${hasLabel ? 'count_if(__label IS NULL)' : '0'}::DOUBLE AS nlabel`,
+    'count(DISTINCT s_scn)::DOUBLE + max(CASE WHEN s_scn IS NULL THEN 1 ELSE 0 END) AS nscn',
+    ...checks.strictNumerics.map((c, i) => `count_if(NOT isfinite(coalesce(${c.alias}, 'NaN'::DOUBLE)))::DOUBLE AS num${i}`),
+  ];
+  const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${view}`);
+  const a = (k: string): number => Number(agg![k] ?? 0);
+  const first = async (where: string, what: string): Promise<{ at: string; value: string }> => {
+    const [r] = await session.rows(`SELECT __rid::DOUBLE AS rid, CAST(${what} AS VARCHAR) AS v FROM ${view} WHERE ${where} ORDER BY __rid LIMIT 1`);
+    return { at: raw.locate(Number(r!.rid)), value: r!.v === null ? '(empty)' : String(r!.v) };
+  };
+  if (a('nbad') > 0) {
+    const f = await first('__split = 3', checks.split?.kind === 'time' || checks.split?.kind === 'column' ? 's_split' : "''");
+    const s = checks.split!;
+    throw new OptmsmError('E_DATA_BAD_SPLIT', `${a('nbad')} rows have a split value that is not train, validation or test (column '${'column' in s ? s.column : ''}')`, {
+      location: f.at,
+      expected: s.kind === 'column' ? `one of ${[...s.train, ...s.validation, ...s.test].join(', ')}` : 'a number or timestamp',
+      found: f.value,
+    });
+  }
+  if (a('nlabel') > 0) {
+    const f = await first('__label IS NULL', 's_label');
+    throw new OptmsmError('E_DATA_BAD_LABEL', `${a('nlabel')} rows have a label in column '${checks.label.column}' that is not ${checks.label.rule ? 'a number' : '0 or 1'}`, {
+      location: f.at, expected: checks.label.rule ? `a number for the rule ${checks.label.text}` : '0 or 1', found: f.value,
+    });
+  }
+  for (const [i, c] of checks.strictNumerics.entries()) {
+    if (a(`num${i}`) === 0) continue;
+    const f = await first(`NOT isfinite(coalesce(${c.alias}, 'NaN'::DOUBLE))`, c.alias);
+    throw new OptmsmError('E_DATA_BAD_NUMERIC', `${a(`num${i}`)} rows have an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
+      location: f.at, expected: 'a finite number', found: f.value, hint: `add fill: <number> | mean | median to the feature reading '${c.column}'`,
+    });
+  }
+  if (checks.maxScenarios !== null && a('nscn') > checks.maxScenarios) {
+    throw new OptmsmError('E_DATA_TOO_MANY_SCENARIOS', `scenario column '${checks.scenarioColumn}' has ${a('nscn')} distinct values, more than max_scenarios = ${checks.maxScenarios}`, {
+      location: `${raw.files[0]!.path}: ${checks.scenarioColumn}`, expected: `at most ${checks.maxScenarios}`, found: String(a('nscn')),
+      hint: 'check that `scenario:` names the right column, or raise scenario.max_scenarios',
+    });
+  }
+  const counts = [a('n0'), a('n1'), a('n2')];
+  if (checks.split !== null) {
+    counts.forEach((n, i) => {
+      if (n === 0) {
+        throw new OptmsmError('E_DATA_BAD_SPLIT', `the split gives no ${SPLITS[i]} rows`, {
+          location: raw.files[0]!.path, expected: 'train, validation and test rows', found: counts.join(' / '),
+        });
+      }
+    });
+  }
+  return counts;
+}
+
+/** One ENUM per categorical source: the distinct values (all rows) with their codes. */
+export interface EnumInfo {
+  type: string | null;
+  values: string[];
+}
+
+async function createEnum(session: DuckSession, name: string, distinctSql: string): Promise<EnumInfo> {
+  const [{ n }] = (await session.rows(`SELECT count(*)::DOUBLE AS n FROM (${distinctSql})`)) as [{ n: number }];
+  if (n === 0) return { type: null, values: [] };
+  await session.run(`CREATE TYPE ${name} AS ENUM (${distinctSql})`);
+  const rows = await session.rows(`SELECT s::VARCHAR AS s, enum_code(CAST(s AS ${name}))::INTEGER AS code FROM (SELECT unnest(enum_range(NULL::${name})) AS s)`);
+  const values = new Array<string>(rows.length);
+  for (const r of rows) values[Number(r.code)] = String(r.s);
+  return { type: name, values };
+}
+
+const valueSql = (f: Pick<FieldState, 'source'>, alias: string): string => (f.source === 'multi' ? `unnest(${alias})` : `coalesce(${alias}, '')`);
+const distinctSql = (f: Pick<FieldState, 'source'>, alias: string, view: string): string =>
+  `SELECT DISTINCT v FROM (SELECT ${valueSql(f, alias)} AS v FROM ${view}) WHERE v IS NOT NULL`;
+
+/** Builds the ENUM of every categorical/multi/scenario field (index = encoder field index). */
+export async function createEnums(session: DuckSession, view: string, fields: readonly Pick<FieldState, 'source'>[]): Promise<(EnumInfo | null)[]> {
+  const out: (EnumInfo | null)[] = [];
+  for (const [i, f] of fields.entries()) {
+    if (f.source === 'numeric' || f.source === 'bucket') {
+      out.push(null);
+      continue;
+    }
+    const alias = f.source === 'scenario' ? 's_scn' : `c${i}`;
+    const name = `${view}_e${i}`;
+    out.push(await createEnum(session, name, distinctSql(f, alias, view)));
+  }
+  return out;
+}
+
+/** Fits the encoder on the training split (split 0) of the view. */
+export async function fitEncoder(session: DuckSession, view: string, raw: RawTable, config: DatasetConfig): Promise<{ encoder: FeatureEncoder; enums: (EnumInfo | null)[] }> {
+  const planned: FieldState[] = planFields(config);
+  const enums = await createEnums(session, view, planned);
+
+  // Scenarios: those present in train, in natural order; a value only in validation/test cannot be modelled.
+  const scenarioEnum = enums[0]!;
+  const trainScn = await session.rows(`SELECT DISTINCT coalesce(s_scn, '') AS v FROM ${view} WHERE __split = 0`);
+  const values = sortScenarioValues(trainScn.map((r) => String(r.v)));
+  const known = new Set(values);
+  const unknown = scenarioEnum.values.find((v) => !known.has(v));
+  if (unknown !== undefined) {
+    const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${view} WHERE coalesce(s_scn, '') = ${literal(unknown)}`);
+    throw new OptmsmError('E_DATA_UNKNOWN_SCENARIO', `scenario value '${unknown}' of column '${config.scenario.column}' appears outside the training split only`, {
+      location: raw.locate(Number(r!.rid)), expected: `one of ${values.join(', ')}`, found: unknown,
+      hint: 'every scenario needs training rows',
+    });
+  }
+
+  const numericAliases: number[] = [];
+  for (const [i, f] of planned.entries()) {
+    if (f.source === 'categorical' || f.source === 'multi') {
+      if (f.hashBuckets !== null) continue;
+      const e = enums[i]!;
+      const counts = new Float64Array(e.values.length);
+      if (e.type !== null) {
+        const src = f.source === 'multi' ? `(SELECT unnest(c${i}) AS v FROM ${view} WHERE __split = 0)` : `(SELECT coalesce(c${i}, '') AS v FROM ${view} WHERE __split = 0)`;
+        const rows = await session.rows(`SELECT enum_code(CAST(v AS ${e.type}))::INTEGER AS code, count(*)::DOUBLE AS n FROM ${src} GROUP BY 1`);
+        for (const r of rows) counts[Number(r.code)] = Number(r.n);
+      }
+      f.vocab = fitVocab(e.values, counts, f.minCount);
+    } else if (f.source === 'numeric' || f.source === 'bucket') {
+      numericAliases.push(i);
+      const quantiles = f.source === 'bucket'
+        ? `, quantile_disc(x, [${Array.from({ length: f.boundaries.length }, (_, k) => (k + 1) / (f.boundaries.length + 1)).join(', ')}]) AS q`
+        : '';
+      const [r] = await session.rows(`SELECT count(x)::DOUBLE AS n, min(x) AS lo, max(x) AS hi, median(x) AS med${quantiles}
+        FROM (SELECT c${i} AS x FROM ${view} WHERE __split = 0 AND isfinite(c${i}))`);
+      f.stats = { count: Number(r!.n), min: Number(r!.lo ?? 0), max: Number(r!.hi ?? 0), mean: 0, std: 0, median: Number(r!.med ?? 0) };
+      if (f.source === 'bucket') f.boundaries = dedupeBoundaries(((r!.q as number[] | null) ?? []).map(Number));
+    }
+  }
+  if (numericAliases.length > 0) {
+    // Mean and std in row order (Welford), so they are the same on every run whatever DuckDB's thread count.
+    const acc = numericAliases.map(() => new RunningStats());
+    for await (const chunk of session.chunks(`SELECT ${numericAliases.map((i) => `coalesce(c${i}, 'NaN'::DOUBLE)`).join(', ')} FROM ${view} WHERE __split = 0`)) {
+      numericAliases.forEach((_, j) => {
+        const xs = float64Column(chunk, j);
+        const s = acc[j]!;
+        for (let k = 0; k < xs.length; k++) if (Number.isFinite(xs[k]!)) s.push(xs[k]!);
+      });
+    }
+    numericAliases.forEach((i, j) => {
+      const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
+      const { mean, std } = acc[j]!.result();
+      f.stats = { ...f.stats, mean, std };
+      const spec = config.features[i - 1]!;
+      if (spec.kind === 'numeric') f.fill = spec.fill === 'mean' ? mean : spec.fill === 'median' ? f.stats.median : spec.fill;
+    });
+  }
+
+  const state: Omit<EncoderState, 'checksum' | 'formatVersion'> = {
+    dataset: config.name,
+    label: { column: config.label.column, text: config.label.text, rule: config.label.rule },
+    scenario: { column: config.scenario.column, values },
+    fields: planned,
+    extraColumns: config.extraColumns,
+  };
+  return { encoder: FeatureEncoder.fromState(state), enums };
+}
+
+const EMPTY_STATS: NumericStats = { count: 0, min: 0, max: 0, mean: 0, std: 0, median: 0 };
+
+/** Field states before fitting (vocabularies, stats and boundaries are filled in by fitEncoder). */
+export function planFields(config: DatasetConfig): FieldState[] {
+  const scenario: FieldState = { source: 'scenario', name: config.scenario.column, column: config.scenario.column, scope: 'specific', embeddingDim: config.scenario.embeddingDim };
+  return [scenario, ...config.features.map((f): FieldState => {
+    if (f.kind === 'categorical') {
+      return { source: 'categorical', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [], hashBuckets: f.hashBuckets, minCount: f.minCount };
+    }
+    if (f.kind === 'multi') {
+      return {
+        source: 'multi', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [],
+        hashBuckets: f.hashBuckets, minCount: f.minCount, separator: f.separator, maxLen: f.maxLen, pooling: f.pooling,
+      };
+    }
+    const fill = typeof f.fill === 'number' ? f.fill : null;
+    if (f.buckets !== null) {
+      // boundaries holds B-1 placeholders until fitEncoder replaces them with the training quantiles.
+      return { source: 'bucket', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, boundaries: new Array<number>(f.buckets - 1).fill(0), stats: EMPTY_STATS, fill };
+    }
+    return { source: 'numeric', name: f.name, column: f.column, scope: f.scope, normalize: f.normalize, stats: EMPTY_STATS, fill };
+  })];
+}
+
+export type ColumnKey = `ids:${string}` | `num:${string}` | 'label' | 'scenario' | `extra:${string}`;
+export type ColumnData = Int32Array | Float32Array | Uint8Array | Float64Array;
+export interface ColumnSink {
+  write(key: ColumnKey, elementOffset: number, data: ColumnData): void;
+}
+
+/** Lookup tables from ENUM code to id for every field (null for numeric fields). */
+function lookupTables(encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[]): (Int32Array | null)[] {
+  return encoder.state.fields.map((_, i) => {
+    const e = enums[i];
+    if (!e) return null;
+    const lut = new Int32Array(e.values.length);
+    for (let c = 0; c < e.values.length; c++) lut[c] = encoder.categoricalId(i, e.values[c]!);
+    return lut;
+  });
+}
+
+/** Streams one split (or every row, split = null) of the view through the encoder into the sink. */
+export async function encodeView(
+  session: DuckSession, view: string, raw: RawTable, encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[], split: number | null, sink: ColumnSink,
+): Promise<number> {
+  const fields = encoder.state.fields;
+  const luts = lookupTables(encoder, enums);
+  const scenarioEnum = enums[0]!;
+  const scnIndex = new Int32Array(scenarioEnum.values.length);
+  for (let c = 0; c < scnIndex.length; c++) {
+    const v = scenarioEnum.values[c]!;
+    if (encoder.scenarios.values.includes(v)) scnIndex[c] = encoder.scenarios.values.indexOf(v);
+    else {
+      const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${view} WHERE coalesce(s_scn, '') = ${literal(v)}`);
+      encoder.scenarioIndex(v, raw.locate(Number(r!.rid)));
+    }
+  }
+  const code = (type: string | null, expr: string): string => (type === null ? '-1' : `coalesce(enum_code(CAST(${expr} AS ${type}))::INTEGER, -1)`);
+  const cols: string[] = ['__label', code(scenarioEnum.type, "coalesce(s_scn, '')")];
+  const plan: { field: number; first: number; width: number }[] = [];
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') return;
+    const first = cols.length;
+    if (f.source === 'categorical') cols.push(code(enums[i]!.type, `coalesce(c${i}, '')`));
+    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(code(enums[i]!.type, `c${i}[${k}]`));
+    else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE)`);
+    plan.push({ field: i, first, width: f.source === 'multi' ? f.maxLen : 1 });
+  });
+  const extraFirst = cols.length;
+  encoder.state.extraColumns.forEach((_, j) => cols.push(`coalesce(x${j}, 'NaN'::DOUBLE)`));
+  const where = split === null ? '' : `WHERE __split = ${split}`;
+  const scenarioName = fields[0]!.name;
+  let offset = 0;
+  for await (const chunk of session.chunks(`SELECT ${cols.join(', ')} FROM ${view} ${where}`)) {
+    const n = chunk.rowCount;
+    sink.write('label', offset, uint8Column(chunk, 0).subarray(0, n));
+    const codes = int32Column(chunk, 1);
+    const scn = new Int32Array(n);
+    const scnIds = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      scn[r] = scnIndex[codes[r]!]!;
+      scnIds[r] = scn[r]! + 2;
+    }
+    sink.write('scenario', offset, scn);
+    sink.write(`ids:${scenarioName}`, offset, scnIds);
+    for (const p of plan) {
+      const f = fields[p.field]!;
+      if (f.source === 'numeric' || f.source === 'bucket') {
+        const xs = float64Column(chunk, p.first);
+        const out = f.source === 'bucket' ? new Int32Array(n) : new Float32Array(n);
+        for (let r = 0; r < n; r++) out[r] = encoder.numericCell(p.field, xs[r]!, 'encode');
+        sink.write(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, offset, out);
+        continue;
+      }
+      const lut = luts[p.field]!;
+      const out = new Int32Array(n * p.width);
+      for (let k = 0; k < p.width; k++) {
+        const cs = int32Column(chunk, p.first + k);
+        for (let r = 0; r < n; r++) {
+          const c = cs[r]!;
+          out[r * p.width + k] = c < 0 ? 0 : lut[c]!;
+        }
+      }
+      sink.write(`ids:${f.name}`, offset * p.width, out);
+    }
+    encoder.state.extraColumns.forEach((c, j) => sink.write(`extra:${c}`, offset, float64Column(chunk, extraFirst + j).slice(0, n)));
+    offset += n;
+  }
+  return offset;
+}
+
+/** Column keys, element types and widths of an encoder's encoded layout. */
+export function columnLayout(encoder: FeatureEncoder): { key: ColumnKey; dtype: 'int32' | 'float32' | 'uint8' | 'float64'; width: number }[] {
+  return [
+    { key: 'label', dtype: 'uint8', width: 1 },
+    { key: 'scenario', dtype: 'int32', width: 1 },
+    ...encoder.fields.map((f) => (f.kind === 'numeric'
+      ? { key: `num:${f.name}` as ColumnKey, dtype: 'float32' as const, width: 1 }
+      : { key: `ids:${f.name}` as ColumnKey, dtype: 'int32' as const, width: f.maxLen })),
+    ...encoder.state.extraColumns.map((c) => ({ key: `extra:${c}` as ColumnKey, dtype: 'float64' as const, width: 1 })),
+  ];
+}
+
+export const SPLIT_INDEX: Record<SplitName, number> = { train: 0, validation: 1, test: 2 };

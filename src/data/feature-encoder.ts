@@ -1,0 +1,266 @@
+// The fitted feature encoder: vocabularies, hash buckets, numeric statistics, bucket boundaries and the scenario
+// map, saved next to a model as one JSON file (with format version and checksum). Training (through DuckDB, see
+// encode.ts) and prediction (encodeRows here) map every distinct value through the same functions below, so a
+// raw row always encodes exactly as it did in training.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { OptmsmError } from '../errors.js';
+import { hashId } from './encoders/hash.js';
+import { bucketId, normalizeValue, type NumericStats } from './encoders/numeric.js';
+import { applyLabelRule, type LabelRule } from './label-rule.js';
+import type { FieldInfo, EncodedColumns } from './types.js';
+
+export const ENCODER_FORMAT_VERSION = 1;
+
+const scope = z.enum(['shared', 'specific']);
+const statsSchema = z.strictObject({
+  count: z.number(), min: z.number(), max: z.number(), mean: z.number(), std: z.number(), median: z.number(),
+});
+const fieldStateSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    source: z.literal('scenario'), name: z.string(), column: z.string(), scope: z.literal('specific'),
+    embeddingDim: z.number().int(),
+  }),
+  z.strictObject({
+    source: z.literal('categorical'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
+    vocab: z.array(z.string()).nullable(), hashBuckets: z.number().int().nullable(), minCount: z.number().int(),
+  }),
+  z.strictObject({
+    source: z.literal('multi'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
+    vocab: z.array(z.string()).nullable(), hashBuckets: z.number().int().nullable(), minCount: z.number().int(),
+    separator: z.string(), maxLen: z.number().int(), pooling: z.enum(['mean', 'sum']),
+  }),
+  z.strictObject({
+    source: z.literal('numeric'), name: z.string(), column: z.string(), scope,
+    normalize: z.enum(['none', 'min-max', 'standard', 'log']), stats: statsSchema, fill: z.number().nullable(),
+  }),
+  z.strictObject({
+    source: z.literal('bucket'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
+    boundaries: z.array(z.number()), stats: statsSchema, fill: z.number().nullable(),
+  }),
+]);
+export type FieldState = z.infer<typeof fieldStateSchema>;
+
+const encoderStateSchema = z.strictObject({
+  formatVersion: z.number().int(),
+  dataset: z.string(),
+  label: z.strictObject({
+    column: z.string(), text: z.string(),
+    rule: z.strictObject({ op: z.enum(['>=', '>', '<=', '<', '==', '!=']), value: z.number() }).nullable(),
+  }),
+  scenario: z.strictObject({ column: z.string(), values: z.array(z.string()) }),
+  fields: z.array(fieldStateSchema),
+  extraColumns: z.array(z.string()),
+  checksum: z.string(),
+});
+export type EncoderState = z.infer<typeof encoderStateSchema>;
+export type EncoderStateInput = Omit<EncoderState, 'checksum' | 'formatVersion'>;
+
+// Pad and OOV are reserved in every id space.
+export const PAD_ID = 0;
+export const OOV_ID = 1;
+
+/** The canonical string of a raw categorical cell: missing cells are the empty-string token. */
+export function categoricalString(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+// Leading/trailing blanks only (the same set DuckDB trims in encode.ts), so both paths agree on every token.
+const BLANKS = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+export function splitTokens(value: unknown, separator: string): string[] {
+  if (value === null || value === undefined) return [];
+  const parts = Array.isArray(value) ? value.map(categoricalString) : categoricalString(value).split(separator);
+  return parts.map((t) => t.replace(BLANKS, '')).filter((t) => t !== '');
+}
+
+/** A raw numeric cell as a double; NaN when missing or not a number. */
+export function numericValue(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+function checksumOf(state: Omit<EncoderState, 'checksum'>): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
+}
+
+export class FeatureEncoder {
+  readonly state: EncoderState;
+  readonly fields: FieldInfo[];
+  private readonly vocabMaps: (Map<string, number> | null)[];
+  private readonly scenarioMap: Map<string, number>;
+
+  private constructor(state: EncoderState) {
+    this.state = state;
+    this.fields = state.fields.map((f) => fieldInfoOf(f, state.scenario.values.length));
+    this.vocabMaps = state.fields.map((f) =>
+      (f.source === 'categorical' || f.source === 'multi') && f.vocab !== null
+        ? new Map(f.vocab.map((v, i) => [v, i + 2]))
+        : null);
+    this.scenarioMap = new Map(state.scenario.values.map((v, i) => [v, i]));
+  }
+
+  static fromState(input: EncoderStateInput): FeatureEncoder {
+    const body = { formatVersion: ENCODER_FORMAT_VERSION, ...input };
+    return new FeatureEncoder({ ...body, checksum: checksumOf(body) });
+  }
+
+  get scenarios(): { column: string; values: string[] } {
+    return { column: this.state.scenario.column, values: [...this.state.scenario.values] };
+  }
+
+  get labelRule(): LabelRule {
+    return this.state.label;
+  }
+
+  get checksum(): string {
+    return this.state.checksum;
+  }
+
+  save(file: string): void {
+    writeFileSync(file, `${JSON.stringify(this.state)}\n`);
+  }
+
+  static load(file: string): FeatureEncoder {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new OptmsmError('E_DATA_ENCODER', `cannot read feature encoder ${file}: ${(e as Error).message}`, { location: file });
+    }
+    const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
+    if (version !== ENCODER_FORMAT_VERSION) {
+      throw new OptmsmError('E_DATA_ENCODER', `feature encoder ${file} has format version ${String(version)}`, {
+        location: file, expected: String(ENCODER_FORMAT_VERSION), found: String(version),
+      });
+    }
+    const parsed = encoderStateSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new OptmsmError('E_DATA_ENCODER', `feature encoder ${file} is corrupt: ${parsed.error.issues[0]!.message}`, {
+        location: `${file}: ${parsed.error.issues[0]!.path.join('.')}`,
+      });
+    }
+    const { checksum, ...body } = parsed.data;
+    if (checksumOf(body) !== checksum) {
+      throw new OptmsmError('E_DATA_ENCODER', `feature encoder ${file} does not match its checksum (edited or truncated)`, {
+        location: file,
+      });
+    }
+    return new FeatureEncoder(parsed.data);
+  }
+
+  /** Id of one categorical (or multi token) value of field i: vocabulary, hash bucket or OOV. */
+  categoricalId(fieldIndex: number, value: string): number {
+    const f = this.state.fields[fieldIndex]!;
+    if (f.source === 'scenario') {
+      const s = this.scenarioMap.get(value);
+      return s === undefined ? OOV_ID : s + 2;
+    }
+    if ((f.source === 'categorical' || f.source === 'multi') && f.hashBuckets !== null) return hashId(value, f.hashBuckets);
+    return this.vocabMaps[fieldIndex]?.get(value) ?? OOV_ID;
+  }
+
+  /** Scenario index 0..S-1; an unknown value is a user error naming it. */
+  scenarioIndex(value: string, location: string): number {
+    const s = this.scenarioMap.get(value);
+    if (s === undefined) {
+      throw new OptmsmError('E_DATA_UNKNOWN_SCENARIO', `scenario value '${value}' was not seen in training`, {
+        location, expected: `one of ${this.state.scenario.values.map((v) => `'${v}'`).join(', ')}`, found: value,
+      });
+    }
+    return s;
+  }
+
+  /**
+   * The encoded value of numeric field i (a float for normalised fields, an id for bucketed ones) from a raw
+   * double; NaN/infinite/missing take the fill value or raise E_DATA_BAD_NUMERIC naming `location`.
+   */
+  numericCell(fieldIndex: number, x: number, location: string): number {
+    const f = this.state.fields[fieldIndex]!;
+    if (f.source !== 'numeric' && f.source !== 'bucket') throw new Error(`field ${f.name} is not numeric`);
+    let v = x;
+    if (!Number.isFinite(v)) {
+      if (f.fill === null) {
+        throw new OptmsmError('E_DATA_BAD_NUMERIC', `numeric column '${f.column}' is empty or not a finite number, and has no fill rule`, {
+          location, expected: 'a finite number, or `fill:` in the feature config', found: String(x),
+        });
+      }
+      v = f.fill;
+    }
+    return f.source === 'bucket' ? bucketId(v, f.boundaries) : Math.fround(normalizeValue(v, f.normalize, f.stats));
+  }
+
+  /** Encodes raw rows (objects keyed by column) exactly as training did. The label is optional. */
+  encodeRows(rows: readonly Record<string, unknown>[]): EncodedColumns {
+    const n = rows.length;
+    const out = emptyColumns(this, n);
+    const labelColumn = this.state.label.column;
+    let hasLabel = n > 0;
+    for (let r = 0; r < n; r++) {
+      const row = rows[r]!;
+      const where = (column: string): string => `row ${r}, column '${column}'`;
+      out.scenario[r] = this.scenarioIndex(categoricalString(row[this.state.scenario.column]), where(this.state.scenario.column));
+      this.state.fields.forEach((f, i) => {
+        if (f.source === 'scenario') out.ids[f.name]![r] = out.scenario[r]! + 2;
+        else if (f.source === 'categorical') out.ids[f.name]![r] = this.categoricalId(i, categoricalString(row[f.column]));
+        else if (f.source === 'multi') {
+          const tokens = splitTokens(row[f.column], f.separator);
+          const ids = out.ids[f.name]!;
+          const m = Math.min(tokens.length, f.maxLen);
+          for (let k = 0; k < m; k++) ids[r * f.maxLen + k] = this.categoricalId(i, tokens[k]!);
+        } else if (f.source === 'bucket') out.ids[f.name]![r] = this.numericCell(i, numericValue(row[f.column]), where(f.column));
+        else out.numeric[f.name]![r] = this.numericCell(i, numericValue(row[f.column]), where(f.column));
+      });
+      if (labelColumn in row && row[labelColumn] !== undefined && row[labelColumn] !== null) {
+        const y = applyLabelRule(this.state.label, numericValue(row[labelColumn]));
+        if (y === null) {
+          throw new OptmsmError('E_DATA_BAD_LABEL', `label column '${labelColumn}' has a value that is not usable`, {
+            location: where(labelColumn), expected: this.state.label.rule ? 'a number' : '0 or 1', found: categoricalString(row[labelColumn]),
+          });
+        }
+        out.label[r] = y;
+      } else hasLabel = false;
+      for (const c of this.state.extraColumns) (out.extra[c] as Float64Array)[r] = numericValue(row[c]);
+    }
+    out.hasLabel = hasLabel;
+    return out;
+  }
+}
+
+export function fieldInfoOf(f: FieldState, scenarioCount: number): FieldInfo {
+  switch (f.source) {
+    case 'numeric':
+      return { name: f.name, kind: 'numeric', scope: f.scope, vocabSize: 0, embeddingDim: 0, maxLen: 1, pooling: 'mean' };
+    case 'bucket':
+      return { name: f.name, kind: 'categorical', scope: f.scope, vocabSize: f.boundaries.length + 3, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
+    case 'scenario':
+      return { name: f.name, kind: 'categorical', scope: 'specific', vocabSize: scenarioCount + 2, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
+    case 'categorical':
+    case 'multi': {
+      const vocabSize = f.hashBuckets !== null ? f.hashBuckets + 2 : f.vocab!.length + 2;
+      return f.source === 'multi'
+        ? { name: f.name, kind: 'multi', scope: f.scope, vocabSize, embeddingDim: f.embeddingDim, maxLen: f.maxLen, pooling: f.pooling }
+        : { name: f.name, kind: 'categorical', scope: f.scope, vocabSize, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
+    }
+  }
+}
+
+/** Zero-filled columns for n rows in this encoder's layout. */
+export function emptyColumns(encoder: FeatureEncoder, n: number): EncodedColumns {
+  const ids: Record<string, Int32Array> = {};
+  const numeric: Record<string, Float32Array> = {};
+  for (const f of encoder.fields) {
+    if (f.kind === 'numeric') numeric[f.name] = new Float32Array(n);
+    else ids[f.name] = new Int32Array(n * f.maxLen);
+  }
+  const extra: Record<string, Float64Array> = {};
+  for (const c of encoder.state.extraColumns) extra[c] = new Float64Array(n);
+  return { rows: n, ids, numeric, label: new Uint8Array(n), scenario: new Int32Array(n), extra, hasLabel: true };
+}
+
+export type { NumericStats };

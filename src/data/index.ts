@@ -1,0 +1,15 @@
+// The data room's public surface (docs/architecture.md, "data"; docs/data.md for the schema and formats).
+export type { EncodedColumns, FieldInfo } from './types.js';
+export {
+  loadDatasetConfig, parseDatasetConfig, datasetConfigSchema, SPLITS,
+  type DatasetConfig, type DatasetConfigInput, type FeatureSpec, type SplitName, type SplitSpec, type CsvOptions, type DataFormat,
+} from './schema.js';
+export { parseLabelRule, applyLabelRule, type LabelRule } from './label-rule.js';
+export { FeatureEncoder, ENCODER_FORMAT_VERSION, PAD_ID, OOV_ID, type EncoderState, type FieldState } from './feature-encoder.js';
+export {
+  prepareDataset, prepareDatasetToStore, encodeFile, defaultCacheDir,
+  type PrepareOptions, type PrepareReport, type PreparedDataset, type StoredPrepared, type EncodeFileOptions,
+} from './prepare.js';
+export { readRows, readSplit, type StoredDataset } from './store.js';
+export { ratioSplitOf } from './encode.js';
+export type { BadRow } from './read.js';

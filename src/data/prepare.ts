@@ -1,0 +1,247 @@
+// prepareDataset: read (DuckDB) → split → validate → fit on train → encode → cache. A second run with the same
+// data files and config finds the cache entry and skips the reading. encodeFile does the prediction-time half:
+// read a raw file and encode it with a saved encoder.
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { OptmsmError } from '../errors.js';
+import { DuckSession } from './duck.js';
+import { columnRequests, createDataView, createEnums, encodeView, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
+import type { FeatureEncoder } from './feature-encoder.js';
+import { expandFiles, formatOf, loadRaw, type BadRow, type SourceGroup } from './read.js';
+import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
+import { CACHE_VERSION, commitEntry, DiskSink, MemorySink, newStoreLayout, openStore, readSplit, writeStoreMeta, type StoredDataset } from './store.js';
+import type { EncodedColumns, FieldInfo } from './types.js';
+
+export interface PrepareOptions {
+  /** Where encoded datasets are cached; default `.cache/optmsm` under the current directory. */
+  cacheDir?: string;
+  /** false: never read or write the cache (everything stays in memory). Default true. */
+  cache?: boolean;
+  /** DuckDB threads (default 2). */
+  threads?: number;
+  /** DuckDB memory_limit, e.g. '2GB' (default: DuckDB's own, 80% of RAM). */
+  memoryLimit?: string;
+  /** Progress lines (reading, fitting, encoding, cache hits). */
+  log?: (message: string) => void;
+}
+
+export interface PrepareReport {
+  dataset: string;
+  files: string[];
+  rows: Record<SplitName, number>;
+  /** Rows dropped under on_bad_row: skip (file:line and why), first 20. */
+  skippedRows: number;
+  badRows: BadRow[];
+  cacheHit: boolean;
+  cacheEntry: string | null;
+  seconds: number;
+}
+
+export interface PreparedDataset {
+  fields: FieldInfo[];
+  scenarios: { column: string; values: string[] };
+  encoder: FeatureEncoder;
+  train: EncodedColumns;
+  validation: EncodedColumns;
+  test: EncodedColumns;
+  report: PrepareReport;
+}
+
+/** An encoded dataset that stays on disk (for streaming larger-than-memory data, see streamBatches). */
+export interface StoredPrepared {
+  fields: FieldInfo[];
+  scenarios: { column: string; values: string[] };
+  encoder: FeatureEncoder;
+  store: StoredDataset;
+  report: PrepareReport;
+}
+
+export const defaultCacheDir = (): string => resolve(process.cwd(), '.cache', 'optmsm');
+
+function resolveFormat(config: { format: DataFormat | null }, files: string[]): DataFormat {
+  const format = config.format ?? formatOf(files[0]!);
+  if (format === null) {
+    throw new OptmsmError('E_CONFIG_INVALID', `cannot tell the format of ${files[0]} from its extension`, {
+      location: files[0], expected: 'format: csv | parquet | jsonl in the dataset config',
+    });
+  }
+  return format;
+}
+
+async function sourceGroups(session: DuckSession, config: DatasetConfig): Promise<SourceGroup[]> {
+  if (Array.isArray(config.files)) return [{ split: null, files: await expandFiles(session, config.files, config.format) }];
+  const perSplit = config.files;
+  const groups: SourceGroup[] = [];
+  for (const split of SPLITS) groups.push({ split, files: await expandFiles(session, perSplit[split], config.format) });
+  return groups;
+}
+
+/** A cheap fingerprint of a file: path, size, mtime and the hash of its first and last 64 KiB. */
+function fileFingerprint(path: string): string {
+  const st = statSync(path);
+  const h = createHash('sha256').update(`${path}\0${st.size}\0${st.mtimeMs}\0`);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(65536, st.size));
+    readSync(fd, buf, 0, buf.length, 0);
+    h.update(buf);
+    readSync(fd, buf, 0, buf.length, Math.max(0, st.size - buf.length));
+    h.update(buf);
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function cacheKey(config: DatasetConfig, groups: SourceGroup[]): string {
+  const { source: _source, ...rest } = config;
+  const files = groups.map((g) => ({ split: g.split, files: g.files.map(fileFingerprint) }));
+  return createHash('sha256').update(JSON.stringify({ v: CACHE_VERSION, config: rest, files })).digest('hex').slice(0, 24);
+}
+
+async function withSession<T>(options: PrepareOptions, tempDir: string | undefined, fn: (s: DuckSession) => Promise<T>): Promise<T> {
+  const session = await DuckSession.open({ threads: options.threads ?? 2, memoryLimit: options.memoryLimit, tempDir });
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
+  }
+}
+
+/** Reads, splits, validates, fits and encodes; `sinkFor(rows)` receives each split's columns. */
+async function encodeDataset(
+  session: DuckSession, config: DatasetConfig, groups: SourceGroup[], log: (m: string) => void,
+  sinkFor: (encoder: FeatureEncoder, rows: Record<SplitName, number>) => { forSplit(split: SplitName): ColumnSink },
+): Promise<{ encoder: FeatureEncoder; rows: Record<SplitName, number>; badRows: BadRow[] }> {
+  const format = resolveFormat(config, groups[0]!.files);
+  const planned = planFields(config);
+  const separators = planned.map((f) => (f.source === 'multi' ? f.separator : null));
+  const splitColumn = config.split.kind === 'column' || config.split.kind === 'time' ? config.split.column : null;
+  const requests = columnRequests(planned, separators, config.scenario.column, config.label, config.extraColumns, false, splitColumn);
+  log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
+  const raw = await loadRaw(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
+  if (raw.skipped.length > 0) log(`skipped ${raw.skipped.length} rows that do not parse (first: ${raw.skipped[0]!.file}:${raw.skipped[0]!.line})`);
+  const view = await createDataView(session, raw, config.split, config.label);
+  const strictNumerics = planned.flatMap((f, i) =>
+    (f.source === 'numeric' || f.source === 'bucket') && config.features[i - 1]!.kind === 'numeric' && (config.features[i - 1] as { fill: unknown }).fill === null
+      ? [{ alias: `c${i}`, column: f.column }] : []);
+  const counts = await validateData(session, raw, view, {
+    split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
+  });
+  const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
+  log(`fitting on ${rows.train} training rows`);
+  const { encoder, enums } = await fitEncoder(session, view, raw, config);
+  const sink = sinkFor(encoder, rows);
+  for (const [i, split] of SPLITS.entries()) {
+    log(`encoding ${rows[split]} ${split} rows`);
+    await encodeView(session, view, raw, encoder, enums, i, sink.forSplit(split));
+  }
+  return { encoder, rows, badRows: raw.skipped };
+}
+
+function reportOf(config: DatasetConfig, groups: SourceGroup[], rows: Record<SplitName, number>, badRows: BadRow[], cacheHit: boolean, entry: string | null, t0: number): PrepareReport {
+  return {
+    dataset: config.name, files: groups.flatMap((g) => g.files), rows, skippedRows: badRows.length, badRows: badRows.slice(0, 20),
+    cacheHit, cacheEntry: entry, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Encodes into the on-disk cache (or finds it there) without loading the columns into memory. */
+export async function prepareDatasetToStore(config: DatasetConfig, options: PrepareOptions = {}): Promise<StoredPrepared> {
+  const t0 = performance.now();
+  const log = options.log ?? (() => {});
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const tmp = join(cacheDir, `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+  return withSession(options, join(cacheDir, 'duckdb-tmp'), async (session) => {
+    const groups = await sourceGroups(session, config);
+    const entry = join(cacheDir, `${config.name.replace(/[^\w.-]/g, '_')}-${cacheKey(config, groups)}`);
+    const hit = openStore(entry);
+    if (hit) {
+      log(`cache hit: ${entry}`);
+      const r = hit.meta.report as { badRows?: BadRow[]; skippedRows?: number };
+      const report = { ...reportOf(config, groups, hit.meta.rows, r.badRows ?? [], true, entry, t0), skippedRows: r.skippedRows ?? 0 };
+      return { fields: hit.encoder.fields, scenarios: hit.encoder.scenarios, encoder: hit.encoder, store: hit, report };
+    }
+    mkdirSync(tmp, { recursive: true });
+    let disk: DiskSink | null = null;
+    try {
+      const result = await encodeDataset(session, config, groups, log, (encoder) => {
+        disk = new DiskSink(tmp, newStoreLayout(encoder));
+        return disk;
+      });
+      (disk as DiskSink | null)?.close();
+      const report = reportOf(config, groups, result.rows, result.badRows, false, entry, t0);
+      writeStoreMeta(tmp, result.encoder, {
+        cacheVersion: CACHE_VERSION, key: entry, rows: result.rows, layout: newStoreLayout(result.encoder),
+        report: { ...report, badRows: report.badRows },
+      });
+      commitEntry(tmp, entry);
+      const store = openStore(entry);
+      if (!store) throw new OptmsmError('E_DATA_ENCODER', `cannot open the cache entry just written: ${entry}`, { location: entry });
+      return { fields: result.encoder.fields, scenarios: result.encoder.scenarios, encoder: store.encoder, store, report };
+    } catch (e) {
+      (disk as DiskSink | null)?.close();
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  });
+}
+
+/** Reads, splits, fits on train, encodes and caches a dataset; returns the encoded splits in memory. */
+export async function prepareDataset(config: DatasetConfig, options: PrepareOptions = {}): Promise<PreparedDataset> {
+  if (options.cache !== false) {
+    const stored = await prepareDatasetToStore(config, options);
+    return {
+      fields: stored.fields, scenarios: stored.scenarios, encoder: stored.encoder, report: stored.report,
+      train: readSplit(stored.store, 'train'), validation: readSplit(stored.store, 'validation'), test: readSplit(stored.store, 'test'),
+    };
+  }
+  const t0 = performance.now();
+  return withSession(options, undefined, async (session) => {
+    const groups = await sourceGroups(session, config);
+    const sinks = new Map<SplitName, MemorySink>();
+    const result = await encodeDataset(session, config, groups, options.log ?? (() => {}), (encoder, rows) => {
+      for (const s of SPLITS) sinks.set(s, new MemorySink(encoder, rows[s]));
+      return { forSplit: (s: SplitName) => sinks.get(s)! };
+    });
+    return {
+      fields: result.encoder.fields, scenarios: result.encoder.scenarios, encoder: result.encoder,
+      train: sinks.get('train')!.columns, validation: sinks.get('validation')!.columns, test: sinks.get('test')!.columns,
+      report: reportOf(config, groups, result.rows, result.badRows, false, null, t0),
+    };
+  });
+}
+
+export interface EncodeFileOptions {
+  format?: DataFormat;
+  csv?: Partial<CsvOptions>;
+  onBadRow?: 'error' | 'skip';
+  threads?: number;
+  /** Require the label column (evaluation); by default it is read when present. */
+  requireLabel?: boolean;
+}
+
+/** Reads a raw data file (or directory/glob) and encodes it with a fitted encoder, as at training time. */
+export async function encodeFile(encoder: FeatureEncoder, file: string, options: EncodeFileOptions = {}): Promise<EncodedColumns> {
+  const csv: CsvOptions = { delimiter: ',', quote: '"', escape: null, header: true, ...options.csv };
+  return withSession({ threads: options.threads }, undefined, async (session) => {
+    const files = await expandFiles(session, [resolve(file)], options.format ?? null);
+    const format = resolveFormat({ format: options.format ?? null }, files);
+    const fields = encoder.state.fields;
+    const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
+    const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
+    const raw = await loadRaw(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
+    const view = await createDataView(session, raw, null, encoder.labelRule);
+    const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ alias: `c${i}`, column: f.column }] : []));
+    const [rows] = await validateData(session, raw, view, {
+      split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
+    });
+    const enums = await createEnums(session, view, fields);
+    const sink = new MemorySink(encoder, rows!);
+    await encodeView(session, view, raw, encoder, enums, null, sink);
+    sink.columns.hasLabel = raw.present.has('s_label');
+    return sink.columns;
+  });
+}

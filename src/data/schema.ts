@@ -1,0 +1,311 @@
+// The dataset schema: one Zod schema at the edge (snake_case keys, as users write YAML), mapped once to the
+// camelCase DatasetConfig that the rest of the data room trusts.
+import { readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { OptmsmError } from '../errors.js';
+import { parseLabelRule, type LabelRule } from './label-rule.js';
+
+const scopeSchema = z.enum(['shared', 'specific']).default('shared').describe('shared, or scenario-specific');
+
+const common = {
+  name: z.string().min(1).describe('field name (also the column name unless `column` is given)'),
+  column: z.string().min(1).optional().describe('source column, defaults to `name`'),
+  scope: scopeSchema,
+};
+
+const categoricalSchema = z.strictObject({
+  ...common,
+  kind: z.literal('categorical'),
+  embedding_dim: z.number().int().positive().optional(),
+  min_count: z.number().int().positive().optional().describe('values seen fewer times in train map to OOV'),
+  hash_buckets: z.number().int().positive().optional().describe('hash values into this many buckets instead of a vocabulary'),
+});
+
+const numericSchema = z.strictObject({
+  ...common,
+  kind: z.literal('numeric'),
+  normalize: z.enum(['none', 'min-max', 'standard', 'log']).default('none'),
+  buckets: z.number().int().min(2).optional().describe('quantile buckets fitted on train; the field becomes categorical'),
+  fill: z.union([z.number(), z.literal('mean'), z.literal('median')]).optional().describe('value for empty/NaN cells'),
+  embedding_dim: z.number().int().positive().optional().describe('only with buckets'),
+});
+
+const multiSchema = z.strictObject({
+  ...common,
+  kind: z.literal('multi'),
+  separator: z.string().min(1).default('|'),
+  max_len: z.number().int().positive().default(8),
+  pooling: z.enum(['mean', 'sum']).default('mean'),
+  embedding_dim: z.number().int().positive().optional(),
+  min_count: z.number().int().positive().optional(),
+  hash_buckets: z.number().int().positive().optional(),
+});
+
+const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema]);
+
+const filesSchema = z.union([
+  z.string().min(1),
+  z.array(z.string().min(1)).min(1),
+  z.strictObject({
+    train: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    validation: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    test: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  }),
+]);
+
+const splitSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('column'),
+    column: z.string().min(1),
+    train: z.array(z.string()).min(1).default(['train']),
+    validation: z.array(z.string()).min(1).default(['val', 'valid', 'validation']),
+    test: z.array(z.string()).min(1).default(['test']),
+  }),
+  z.strictObject({
+    kind: z.literal('ratio'),
+    ratios: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    seed: z.number().int().nonnegative().default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('time'),
+    column: z.string().min(1),
+    cuts: z.tuple([z.union([z.number(), z.string()]), z.union([z.number(), z.string()])]),
+  }),
+  z.strictObject({ kind: z.literal('files') }),
+]);
+
+export const datasetConfigSchema = z.strictObject({
+  name: z.string().min(1),
+  files: filesSchema,
+  format: z.enum(['csv', 'parquet', 'jsonl']).optional(),
+  csv: z
+    .strictObject({
+      delimiter: z.string().min(1).default(','),
+      quote: z.string().max(1).default('"'),
+      escape: z.string().max(1).optional(),
+      header: z.boolean().default(true),
+    })
+    .default({ delimiter: ',', quote: '"', header: true }),
+  label: z.string().min(1).describe('a 0/1 column, or a rule such as `rating >= 4`'),
+  scenario: z.union([
+    z.string().min(1),
+    z.strictObject({
+      column: z.string().min(1),
+      max_scenarios: z.number().int().positive().default(1000),
+      embedding_dim: z.number().int().positive().optional(),
+    }),
+  ]),
+  split: splitSchema.optional(),
+  on_bad_row: z.enum(['error', 'skip']).default('error'),
+  embedding_dim: z.number().int().positive().default(16),
+  min_count: z.number().int().positive().default(1),
+  features: z.array(featureSchema).min(1),
+  extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
+});
+
+export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
+
+export type FeatureKind = 'categorical' | 'multi' | 'numeric';
+export type Scope = 'shared' | 'specific';
+export type Normalize = 'none' | 'min-max' | 'standard' | 'log';
+
+export interface CategoricalSpec {
+  kind: 'categorical';
+  name: string;
+  column: string;
+  scope: Scope;
+  embeddingDim: number;
+  minCount: number;
+  hashBuckets: number | null;
+}
+export interface NumericSpec {
+  kind: 'numeric';
+  name: string;
+  column: string;
+  scope: Scope;
+  normalize: Normalize;
+  buckets: number | null;
+  fill: number | 'mean' | 'median' | null;
+  embeddingDim: number;
+}
+export interface MultiSpec {
+  kind: 'multi';
+  name: string;
+  column: string;
+  scope: Scope;
+  separator: string;
+  maxLen: number;
+  pooling: 'mean' | 'sum';
+  embeddingDim: number;
+  minCount: number;
+  hashBuckets: number | null;
+}
+export type FeatureSpec = CategoricalSpec | NumericSpec | MultiSpec;
+
+export type SplitSpec =
+  | { kind: 'column'; column: string; train: string[]; validation: string[]; test: string[] }
+  | { kind: 'ratio'; ratios: [number, number, number]; seed: number }
+  | { kind: 'time'; column: string; cuts: [number | string, number | string] }
+  | { kind: 'files' };
+
+export type SplitName = 'train' | 'validation' | 'test';
+export const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
+
+export type DataFormat = 'csv' | 'parquet' | 'jsonl';
+export interface CsvOptions {
+  delimiter: string;
+  quote: string;
+  escape: string | null;
+  header: boolean;
+}
+
+export interface DatasetConfig {
+  name: string;
+  /** Absolute paths, globs or directories; per split when the split is given as files. */
+  files: string[] | Record<SplitName, string[]>;
+  format: DataFormat | null;
+  csv: CsvOptions;
+  label: LabelRule;
+  scenario: { column: string; maxScenarios: number; embeddingDim: number };
+  split: SplitSpec;
+  onBadRow: 'error' | 'skip';
+  features: FeatureSpec[];
+  extraColumns: string[];
+  /** Where the config came from (relative paths resolve against its directory). */
+  source: string;
+}
+
+const toList = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
+
+/** Validates a parsed config object; `source` names it in errors and `baseDir` anchors relative paths. */
+export function parseDatasetConfig(raw: unknown, source: string, baseDir: string): DatasetConfig {
+  const result = datasetConfigSchema.safeParse(raw);
+  if (!result.success) throw zodToOptmsm(result.error, source);
+  const c = result.data;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const files = typeof c.files === 'string' || Array.isArray(c.files)
+    ? toList(c.files).map(abs)
+    : {
+        train: toList(c.files.train).map(abs),
+        validation: toList(c.files.validation).map(abs),
+        test: toList(c.files.test).map(abs),
+      };
+  const perSplitFiles = !Array.isArray(files);
+  const split: SplitSpec | undefined = c.split ?? (perSplitFiles ? { kind: 'files' } : undefined);
+  if (split === undefined) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${source}: the dataset needs a split`, {
+      location: `${source}: split`,
+      expected: 'split: {kind: column | ratio | time}, or files given per split {train, validation, test}',
+    });
+  }
+  if ((split.kind === 'files') !== perSplitFiles) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${source}: split kind 'files' goes with files given per split`, {
+      location: `${source}: split.kind`,
+      expected: perSplitFiles ? "kind: files (or omit split)" : 'files: {train, validation, test}',
+      found: split.kind,
+    });
+  }
+  if (split.kind === 'ratio') {
+    const sum = split.ratios[0] + split.ratios[1] + split.ratios[2];
+    if (Math.abs(sum - 1) > 1e-6) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: split ratios must sum to 1`, {
+        location: `${source}: split.ratios`, expected: 'three ratios summing to 1', found: String(sum),
+      });
+    }
+  }
+  const scenario = typeof c.scenario === 'string'
+    ? { column: c.scenario, maxScenarios: 1000, embeddingDim: c.embedding_dim }
+    : { column: c.scenario.column, maxScenarios: c.scenario.max_scenarios, embeddingDim: c.scenario.embedding_dim ?? c.embedding_dim };
+  const features: FeatureSpec[] = c.features.map((f): FeatureSpec => {
+    const base = { name: f.name, column: f.column ?? f.name, scope: f.scope, embeddingDim: f.embedding_dim ?? c.embedding_dim };
+    if (f.kind === 'categorical') {
+      return { ...base, kind: 'categorical', minCount: f.min_count ?? c.min_count, hashBuckets: f.hash_buckets ?? null };
+    }
+    if (f.kind === 'multi') {
+      return {
+        ...base, kind: 'multi', separator: f.separator, maxLen: f.max_len, pooling: f.pooling,
+        minCount: f.min_count ?? c.min_count, hashBuckets: f.hash_buckets ?? null,
+      };
+    }
+    return { ...base, kind: 'numeric', normalize: f.normalize, buckets: f.buckets ?? null, fill: f.fill ?? null };
+  });
+  const names = new Set<string>();
+  for (const [i, f] of features.entries()) {
+    if (names.has(f.name) || f.name === scenario.column) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature name '${f.name}' is used twice`, {
+        location: `${source}: features.${i}.name`,
+        expected: 'unique feature names, none equal to the scenario column (it is always a field of its own)',
+      });
+    }
+    names.add(f.name);
+  }
+  const label = parseLabelRule(c.label, `${source}: label`);
+  for (const [i, f] of features.entries()) {
+    if (f.column === label.column) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature '${f.name}' reads the label column '${label.column}'`, {
+        location: `${source}: features.${i}.column`, expected: 'a column other than the label (it would leak it)',
+      });
+    }
+    if (f.column === scenario.column) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature '${f.name}' reads the scenario column`, {
+        location: `${source}: features.${i}.column`, expected: 'the scenario column only under `scenario:`',
+      });
+    }
+  }
+  return {
+    name: c.name,
+    files,
+    format: c.format ?? null,
+    csv: { delimiter: c.csv.delimiter, quote: c.csv.quote, escape: c.csv.escape ?? null, header: c.csv.header },
+    label,
+    scenario,
+    split,
+    onBadRow: c.on_bad_row,
+    features,
+    extraColumns: c.extra_columns,
+    source,
+  };
+}
+
+/** Reads a YAML or JSON dataset config; relative data paths resolve against the config file's directory. */
+export function loadDatasetConfig(file: string): DatasetConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new OptmsmError('E_CONFIG_NOT_FOUND', `cannot read dataset config ${file}: ${(e as Error).message}`, {
+      location: file,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${file} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`, {
+      location: file,
+    });
+  }
+  return parseDatasetConfig(raw, file, dirname(path));
+}
+
+function zodToOptmsm(error: z.ZodError, source: string): OptmsmError {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    const at = path ? `${path}.${issue.keys[0]}` : issue.keys[0]!;
+    return new OptmsmError('E_CONFIG_UNKNOWN_KEY', `${source}: unknown key ${keys}${path ? ` in ${path}` : ''}`, {
+      location: `${source}: ${at}`,
+      expected: 'only the keys documented in docs/data.md',
+      found: keys,
+    });
+  }
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
+  return new OptmsmError('E_CONFIG_INVALID', `${source}: ${path || '(root)'}: ${issue.message}${more}`, {
+    location: `${source}: ${path || '(root)'}`,
+    expected: issue.message,
+  });
+}

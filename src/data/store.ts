@@ -1,0 +1,142 @@
+// The encoded cache on disk: one directory per (data files, config) key holding meta.json, encoder.json and one
+// raw little-endian file per column and split. Columns are written at their final offsets while encoding (so
+// encoding never holds a split in memory) and read back either whole or in row ranges (for streaming).
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { OptmsmError } from '../errors.js';
+import { columnLayout, type ColumnData, type ColumnKey, type ColumnSink } from './encode.js';
+import { emptyColumns, FeatureEncoder } from './feature-encoder.js';
+import type { SplitName } from './schema.js';
+import type { EncodedColumns } from './types.js';
+
+export const CACHE_VERSION = 1;
+
+type Dtype = 'int32' | 'float32' | 'uint8' | 'float64';
+const BYTES: Record<Dtype, number> = { int32: 4, float32: 4, uint8: 1, float64: 8 };
+
+export interface StoreMeta {
+  cacheVersion: number;
+  key: string;
+  rows: Record<SplitName, number>;
+  layout: { key: ColumnKey; dtype: Dtype; width: number }[];
+  report: Record<string, unknown>;
+}
+
+/** Writes columns of each split straight into their files at the right byte offsets. */
+export class DiskSink implements ColumnSink {
+  private readonly fds = new Map<string, number>();
+  private readonly index: Map<ColumnKey, number>;
+  private split: SplitName = 'train';
+  constructor(private readonly dir: string, private readonly layout: StoreMeta['layout']) {
+    this.index = new Map(layout.map((c, i) => [c.key, i]));
+  }
+  forSplit(split: SplitName): ColumnSink {
+    this.split = split;
+    mkdirSync(join(this.dir, split), { recursive: true });
+    return this;
+  }
+  write(key: ColumnKey, elementOffset: number, data: ColumnData): void {
+    const i = this.index.get(key)!;
+    const path = join(this.dir, this.split, `${i}.bin`);
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, 'w');
+      this.fds.set(path, fd);
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    writeSync(fd, bytes, 0, bytes.length, elementOffset * BYTES[this.layout[i]!.dtype]);
+  }
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/** Fills preallocated in-memory columns. */
+export class MemorySink implements ColumnSink {
+  readonly columns: EncodedColumns;
+  constructor(encoder: FeatureEncoder, rows: number) {
+    this.columns = emptyColumns(encoder, rows);
+  }
+  write(key: ColumnKey, elementOffset: number, data: ColumnData): void {
+    targetOf(this.columns, key).set(data as never, elementOffset);
+  }
+}
+
+function targetOf(c: EncodedColumns, key: ColumnKey): ColumnData {
+  if (key === 'label') return c.label;
+  if (key === 'scenario') return c.scenario;
+  const [kind, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  return (kind === 'ids' ? c.ids[name] : kind === 'num' ? c.numeric[name] : c.extra[name]) as ColumnData;
+}
+
+export function writeStoreMeta(dir: string, encoder: FeatureEncoder, meta: StoreMeta): void {
+  encoder.save(join(dir, 'encoder.json'));
+  writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+}
+
+export function newStoreLayout(encoder: FeatureEncoder): StoreMeta['layout'] {
+  return columnLayout(encoder);
+}
+
+/** Moves a finished temporary entry into place (another process may have won the race: keep theirs). */
+export function commitEntry(tmp: string, final: string): void {
+  if (existsSync(final)) {
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  try {
+    renameSync(tmp, final);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export interface StoredDataset {
+  dir: string;
+  meta: StoreMeta;
+  encoder: FeatureEncoder;
+}
+
+/** Opens a cache entry, or returns null when it is missing or unreadable (it is then rebuilt). */
+export function openStore(dir: string): StoredDataset | null {
+  if (!existsSync(join(dir, 'meta.json'))) return null;
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as StoreMeta;
+    if (meta.cacheVersion !== CACHE_VERSION) return null;
+    return { dir, meta, encoder: FeatureEncoder.load(join(dir, 'encoder.json')) };
+  } catch {
+    return null;
+  }
+}
+
+/** Reads rows [start, start + count) of one split from the store. */
+export function readRows(store: StoredDataset, split: SplitName, start: number, count: number): EncodedColumns {
+  const total = store.meta.rows[split];
+  if (start < 0 || start + count > total) {
+    throw new OptmsmError('E_DATA_ENCODER', `rows ${start}..${start + count} are outside the ${total} ${split} rows of ${store.dir}`, { location: store.dir });
+  }
+  const out = emptyColumns(store.encoder, count);
+  store.meta.layout.forEach((c, i) => {
+    const target = targetOf(out, c.key);
+    const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+    const fd = openSync(join(store.dir, split, `${i}.bin`), 'r');
+    try {
+      let done = 0;
+      const position = start * c.width * BYTES[c.dtype];
+      while (done < bytes.length) {
+        const n = readSync(fd, bytes, done, bytes.length - done, position + done);
+        if (n === 0) throw new OptmsmError('E_DATA_ENCODER', `cache file ${join(store.dir, split, `${i}.bin`)} is truncated`, { location: store.dir });
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+  out.hasLabel = true;
+  return out;
+}
+
+export function readSplit(store: StoredDataset, split: SplitName): EncodedColumns {
+  return readRows(store, split, 0, store.meta.rows[split]);
+}
