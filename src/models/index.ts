@@ -1,0 +1,10 @@
+// The models room's public surface.
+export {
+  buildCtrGraph, countParameters, defineModel, embeddingWidth, numericCount, resolveModelConfig,
+} from './model.js';
+export type {
+  CamelKeys, CtrGraphOptions, FieldInfo, Forward, ModelContext, ModelDefinition, ModelInputs, ModelOutput,
+  ParameterCounts,
+} from './model.js';
+export { getModel, MODELS, modelNames } from './registry.js';
+export { orthParameter, orthRepresentation } from './optmsm.js';

@@ -1,0 +1,131 @@
+// OptMSM — Tang, Qiao, Fu, Lyu, Liu, He, "OptMSM: Optimizing Multi-Scenario Modeling for Click-Through Rate
+// Prediction", ECML-PKDD 2023, arXiv 2306.13382. Only the abstract is public; this file follows the project's
+// reading of it, docs/../shared/design/optmsm-model.md, step by step:
+//   partition   F_sp = scenario field ∪ fields marked specific;  F_sh = the rest
+//   (1) h_sp  = ReLU(W_sp e_sp + b_sp)                                   [B, m]
+//   (3) z_k   = g_k(e_sh), k = 1..K, one stacked MLP (2m ReLU → m)       [B, K, m]
+//   (4) L_orth = mean_b Σ_{k<l} cos(z_k, z_l)²        (representation)
+//            or Σ_{k<l} ||W_k W_lᵀ||_F² over the g_k's first layers   (parameter)   or none
+//   (5) r = [h_sp ; Σ_k softmax(W_g h_sp + b_g)_k z_k]  (gate)  | [h_sp ; z_s(x)] (own, K = S) | [h_sp ; z_1..z_K] (concat)
+//   SSH c = ReLU(W_c h_sp + b_c) [; e_scenario]; tower layer 1 shared on r, the `generate`d layers from c
+//   logit; L = BCE + λ_orth L_orth
+// Choices the abstract leaves open (each a config key): the generated core of `decomposed` is I + P c + p0
+// so that SSH starts as a shared tower; MLP_sp and MLP_c carry no dropout because they are evaluated once per
+// scenario when F_sp = {scenario field} — that path (`hyper_generation: auto`) computes h_sp, the gate and c
+// for the S scenarios and gathers them, and is exactly per-sample generation (a test proves it).
+import { z } from 'zod';
+import {
+  concat, div, matmul, mul, oneHot, reduceMean, reduceSum, reshape, sqrt, squeeze, sub, transpose, add,
+  type Tensor,
+} from '../engine/index.js';
+import { OptmsmError } from '../errors.js';
+import { defineModel } from './model.js';
+import { concatFields, fieldsWidth, scenarioFieldName, sharedFilter, specificFilter, namedFilter } from './layers/embedding.js';
+import { gate, mix } from './layers/gate.js';
+import type { Conditioning } from './layers/hyper-linear.js';
+import { hyperTower, specificIsScenarioOnly, sshShape } from './layers/hyper-tower.js';
+import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
+import { route, scenarioMlp, scenarioValues } from './layers/scenario-params.js';
+import { stackedMlp } from './layers/stacked-mlp.js';
+
+const config = z.strictObject({
+  repr_dim: z.number().int().positive().default(64).describe('m: size of h_sp and of each shared information embedding z_k'),
+  num_shared: z.number().int().positive().nullable().default(null).describe('K shared information embeddings; null = S'),
+  encoder_hidden: hiddenSchema.nullable().default(null).describe('hidden sizes of each g_k; null = [2m]'),
+  orth: z.enum(['representation', 'parameter', 'none']).default('representation').describe('orthogonality constraint on the z_k'),
+  lambda_orth: z.number().min(0).default(1e-2).describe('weight of L_orth in the loss'),
+  combine: z.enum(['gate', 'own', 'concat']).default('gate').describe('how h_sp and the z_k form r'),
+  prediction: z.enum(['hyper', 'towers']).default('hyper').describe('SSH, or one ordinary tower per scenario'),
+  tower_hidden: hiddenSchema.min(1).default([128, 64]).describe('H_1..H_L of the prediction tower'),
+  hyper_scenario_embedding: z.boolean().default(false).describe('concatenate the scenario embedding to c'),
+  ...sshShape,
+  activation: activationSchema.default('relu').describe('activation of encoders and towers'),
+  dropout: dropoutSchema.default(0).describe('dropout after each hidden layer of the encoders and towers'),
+  norm: normSchema.default('none').describe('normalisation in the per-scenario towers (prediction: towers)'),
+});
+
+/** mean_b Σ_{k<l} cos(z_k, z_l)² for z [B, K, m]. */
+export function orthRepresentation(z: Tensor): Tensor {
+  const unit = div(z, sqrt(add(reduceSum(mul(z, z), [2], true), 1e-12))); // [B, K, m]
+  const cos = matmul(unit, transpose(unit, [0, 2, 1])); // [B, K, K]
+  const all = reduceSum(mul(cos, cos), [1, 2]); // [B]
+  const selfCos = reduceSum(mul(unit, unit), [2]); // [B, K], ≈ 1
+  const diagonal = reduceSum(mul(selfCos, selfCos), [1]); // [B]
+  return reduceMean(div(sub(all, diagonal), 2), [0]);
+}
+
+/** Σ_{k<l} ||W_k W_lᵀ||_F² with W_k the (out × in) first-layer weights; w is stored [K, in, out]. */
+export function orthParameter(w: Tensor): Tensor {
+  const [K, inDim, outDim] = w.shape as number[];
+  const rows = reshape(transpose(w, [0, 2, 1]), [K * outDim, inDim]); // stacked W_k, [K·out, in]
+  const gram = matmul(rows, transpose(rows, [1, 0])); // blocks W_k W_lᵀ
+  const blocks = matmul(transpose(w, [0, 2, 1]), w); // W_k W_kᵀ, [K, out, out]
+  const offDiagonal = sub(reduceSum(mul(gram, gram), [0, 1]), reduceSum(mul(blocks, blocks), [0, 1, 2]));
+  return div(offDiagonal, 2);
+}
+
+export const optmsm = defineModel({
+  name: 'optmsm',
+  description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
+  config,
+  build(cfg, ctx) {
+    const S = ctx.numScenarios;
+    const m = cfg.reprDim;
+    const K = cfg.numShared ?? S;
+    if (cfg.combine === 'own' && K !== S) {
+      throw new OptmsmError('E_MODEL_CONFIG', `optmsm: combine 'own' needs one shared embedding per scenario`, {
+        location: 'model.num_shared', expected: `num_shared = ${S} (the number of scenarios) or null`, found: String(K),
+      });
+    }
+    const spFilter = specificFilter(ctx);
+    const shFilter = sharedFilter(ctx);
+    const scenarioFilter = namedFilter([scenarioFieldName(ctx)]);
+    const perScenario = cfg.hyperGeneration === 'auto' && specificIsScenarioOnly(ctx);
+    const act = { activation: cfg.activation, dropout: cfg.dropout };
+
+    const mlpSp = mlp('specific', fieldsWidth(ctx.fields, spFilter), { hidden: [m] });
+    const encoders = stackedMlp('shared', K, fieldsWidth(ctx.fields, shFilter), {
+      hidden: cfg.encoderHidden ?? [2 * m], outputDim: m, ...act,
+    });
+    const gateK = cfg.combine === 'gate' ? gate('gate', m, K) : null;
+    const rDim = m + (cfg.combine === 'concat' ? K * m : m);
+    const scenarioDim = fieldsWidth(ctx.fields, scenarioFilter);
+    const mlpC = cfg.prediction === 'hyper' ? mlp('hyper_input', m, { hidden: [cfg.hyperDim] }) : null;
+    const condDim = cfg.hyperDim + (cfg.hyperScenarioEmbedding ? scenarioDim : 0);
+    const tower = cfg.prediction === 'hyper'
+      ? hyperTower('tower', rDim, {
+        hidden: cfg.towerHidden, generate: cfg.generate, mode: cfg.hyperMode, rank: cfg.hyperRank, condDim, ...act,
+      })
+      : null;
+    const towers = cfg.prediction === 'towers'
+      ? scenarioMlp('towers', S, rDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act })
+      : null;
+
+    return (inputs) => {
+      const { scenario } = inputs;
+      // Per scenario ([S, ·]) when e_sp is the scenario embedding alone, else per sample ([B, ·]).
+      const atScenarios = (x: Tensor) => (perScenario ? scenarioValues(x, scenario, S) : x);
+      const toSamples = (x: Tensor) => (perScenario ? route(x, scenario) : x);
+
+      const hSpN = mlpSp(atScenarios(concatFields(inputs, spFilter))); // [N, m]
+      const hSp = toSamples(hSpN); // [B, m]
+      const zShared = encoders(concatFields(inputs, shFilter)); // [B, K, m]
+
+      const aux: Record<string, { value: Tensor; weight: number }> = {};
+      if (cfg.orth === 'representation') aux.orth = { value: orthRepresentation(zShared), weight: cfg.lambdaOrth };
+      if (cfg.orth === 'parameter') aux.orth = { value: orthParameter(encoders.firstWeights), weight: cfg.lambdaOrth };
+
+      let zMixed: Tensor; // [B, ·]
+      if (gateK) zMixed = mix(toSamples(gateK(hSpN)), zShared);
+      else if (cfg.combine === 'own') zMixed = mix(oneHot(scenario, S), zShared);
+      else zMixed = reshape(zShared, ['B', K * m]);
+      const r = concat([hSp, zMixed], 1); // [B, rDim]
+
+      if (towers) return { logit: squeeze(towers(r, scenario), 1), aux };
+      let c = mlpC!(hSpN); // [N, h]
+      if (cfg.hyperScenarioEmbedding) c = concat([c, atScenarios(concatFields(inputs, scenarioFilter))], 1);
+      const cond: Conditioning = perScenario ? { kind: 'per_scenario', c, scenario } : { kind: 'per_sample', c };
+      return { logit: tower!(r, cond), aux };
+    };
+  },
+});

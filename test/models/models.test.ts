@@ -1,0 +1,126 @@
+// One suite for every registered model (FuxiCTR's smoke run, typed): output shape, a pinned dense parameter
+// count, the loss falling under SGD on synthetic rows, a finite-difference gradient check of the whole tiny
+// model, inference == the training forward, and — for models with per-scenario parameters — routing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countParameters, getModel, modelNames } from '../../src/models/index.js';
+import { Harness, makeBatch, TINY_CTX, TINY_FIELDS, type Batch } from './harness.js';
+
+const TINY: Record<string, Record<string, unknown>> = {
+  optmsm: { repr_dim: 8, tower_hidden: [8, 4], hyper_dim: 4, hyper_rank: 2, num_shared: 2 },
+  'shared-bottom': { bottom_hidden: [8], tower_hidden: [4] },
+  mmoe: { num_experts: 2, expert_hidden: [8], tower_hidden: [4] },
+  ple: { num_levels: 2, shared_experts: 2, expert_hidden: [8], tower_hidden: [4] },
+  star: { hidden: [8, 4], aux_hidden: [4] },
+  m2m: { num_experts: 2, expert_dim: 4, output_hidden: [4] },
+  // The composed stop-gradient is piecewise constant, which finite differences would see.
+  pepnet: { hidden: [8, 4], gate_hidden: 4, stop_gradient: false },
+};
+
+// Hand-counted (docs/models.md walks through the optmsm one): e.g. shared-bottom = bottom 17·8+8 + towers
+// 3·(8·4+4) + 3·(4+1) = 267 on the 17-wide tiny input.
+const DENSE: Record<string, number> = {
+  optmsm: 1049,
+  'shared-bottom': 267,
+  mmoe: 519,
+  ple: 2247,
+  star: 741,
+  m2m: 729,
+  pepnet: 691,
+};
+
+const ROUTED = new Set(['optmsm', 'shared-bottom', 'mmoe', 'ple', 'star']);
+
+it('registers every model of the zoo under its file name', () => {
+  expect(modelNames().sort()).toEqual(['m2m', 'mmoe', 'optmsm', 'pepnet', 'ple', 'shared-bottom', 'star']);
+});
+
+describe.each(modelNames())('%s', (name) => {
+  const config = { ...TINY[name], ...(name === 'optmsm' ? { prediction: 'towers' } : {}) };
+  let h: Harness;
+  let batches: Batch[];
+  beforeAll(async () => {
+    h = await Harness.create(getModel(name), name === 'optmsm' ? TINY.optmsm : config);
+    batches = [makeBatch(TINY_CTX, 48, 11), makeBatch(TINY_CTX, 48, 12)];
+  });
+  afterAll(async () => h.release());
+
+  it('outputs one probability per row', async () => {
+    const p = await h.predict(batches[0]);
+    expect(p.length).toBe(48);
+    for (const v of p) expect(v > 0 && v < 1).toBe(true);
+  });
+
+  it('has a pinned dense parameter count', () => {
+    expect(countParameters(h.compiled, TINY_FIELDS)).toEqual({ dense: DENSE[name], embedding: 20 * 4 + 30 * 4 + 6 * 4 + 5 * 4 });
+  });
+
+  it('inference matches the training forward', async () => {
+    if (h.compiled.buffers.length > 0) return; // batch statistics in training, running averages in inference
+    const train = await h.step(batches[0]);
+    const infer = await h.predict(batches[0]);
+    for (let i = 0; i < infer.length; i += 1) expect(infer[i]).toBeCloseTo(train.probability[i], 5);
+  });
+
+  it('passes a finite-difference gradient check on theta and E', async () => {
+    const batch = batches[0];
+    const base = await h.step(batch);
+    const loss = async (theta: Float32Array, E: Float32Array) => (await h.step({ ...batch, E }, theta)).loss;
+    // The largest gradient of each parameter tensor (capped), so every layer is exercised.
+    const coords = h.compiled.params.map((p) => {
+      let best = p.offset;
+      for (let j = p.offset; j < p.offset + p.size; j += 1) if (Math.abs(base.gradTheta[j]) > Math.abs(base.gradTheta[best])) best = j;
+      return best;
+    }).filter((j) => Math.abs(base.gradTheta[j]) > 2e-3).slice(0, 12);
+    expect(coords.length).toBeGreaterThan(2);
+    const eps = 1e-2;
+    for (const j of coords) {
+      const plus = Float32Array.from(h.theta);
+      const minus = Float32Array.from(h.theta);
+      plus[j] += eps;
+      minus[j] -= eps;
+      const fd = ((await loss(plus, batch.E)) - (await loss(minus, batch.E))) / (2 * eps);
+      expect(Math.abs(fd - base.gradTheta[j]), `theta[${j}]`).toBeLessThan(2e-3 + 0.05 * Math.abs(base.gradTheta[j]));
+    }
+    const eCoords = [0, 5, 17, 40].map((k) => (k * 131) % batch.E.length);
+    for (const j of eCoords) {
+      const plus = Float32Array.from(batch.E);
+      const minus = Float32Array.from(batch.E);
+      plus[j] += eps;
+      minus[j] -= eps;
+      const fd = ((await loss(h.theta, plus)) - (await loss(h.theta, minus))) / (2 * eps);
+      expect(Math.abs(fd - base.gradE[j]), `E[${j}]`).toBeLessThan(2e-3 + 0.05 * Math.abs(base.gradE[j]));
+    }
+  });
+
+  it('lowers the loss under plain SGD', async () => {
+    const losses = await h.sgd(batches, 40, 0.3);
+    const first = (losses[0] + losses[1]) / 2;
+    const last = (losses[losses.length - 1] + losses[losses.length - 2]) / 2;
+    expect(Number.isFinite(last)).toBe(true);
+    expect(last).toBeLessThan(first - 0.05);
+  });
+
+  it.runIf(ROUTED.has(name))("routes: another scenario's parameters never touch a sample", async () => {
+    const routed = name === 'optmsm' ? await Harness.create(getModel(name), config) : h;
+    const S = TINY_CTX.numScenarios;
+    const batch = batches[1];
+    const before = await routed.predict(batch);
+    const theta = Float32Array.from(routed.theta);
+    let touched = 0;
+    for (const p of routed.compiled.params) {
+      if (p.shape[0] !== S) continue;
+      const per = p.size / S;
+      for (let j = 0; j < per; j += 1) theta[p.offset + per + j] += 0.5; // scenario 1's slice
+      touched += 1;
+    }
+    expect(touched).toBeGreaterThan(0);
+    const after = await routed.predict(batch, theta);
+    let changed = 0;
+    for (let i = 0; i < batch.size; i += 1) {
+      if (batch.scenario[i] === 1) changed += after[i] !== before[i] ? 1 : 0;
+      else expect(after[i], `row ${i} (scenario ${batch.scenario[i]})`).toBe(before[i]);
+    }
+    expect(changed).toBeGreaterThan(0);
+    if (routed !== h) await routed.release();
+  });
+});
