@@ -5,7 +5,7 @@
 import { OptmsmError } from '../../errors.js';
 import { fillInit } from './init.js';
 import type { Rng } from './rng.js';
-import type { Init } from './types.js';
+import type { Init } from '../tensor.js';
 
 export interface EmbeddingField {
   name: string;

@@ -7,4 +7,6 @@ export { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from '
 export { SparseOptimizer, type SparseOptimizerConfig } from './optim/sparse.js';
 export { clipGlobalNorm, type ClipScope } from './optim/clip.js';
 export { Session, DEFAULT_THREADS, resolveExecutionProvider, type Feed, type FeedData, type SessionOptions } from './session.js';
-export type { EngineBatch, RuntimeCompiledModel } from './types.js';
+export type { EngineBatch } from './types.js';
+export { EngineModel, type EngineModelOptions, type EngineState, type TrainStepResult } from './engine-model.js';
+export { readStateFile, writeStateFile, type StateFileContents } from './state-file.js';

@@ -1,7 +1,7 @@
 // Seeded initialisers for ParamSpec.init / BufferSpec.init. Our weights are laid out [.., in, out] (x @ W), so
 // fanIn = shape[-2] and fanOut = shape[-1]; leading dimensions are stacks (experts, scenarios) and do not count.
 // A 1-D shape (a bias) uses its length for both fans, a scalar uses 1.
-import type { Init } from './types.js';
+import type { Init } from '../tensor.js';
 import type { Rng } from './rng.js';
 
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {

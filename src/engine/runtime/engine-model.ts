@@ -1,0 +1,359 @@
+// EngineModel ties the runtime together: theta, buffers and embedding tables live here in Float32Arrays; each
+// training step gathers the batch's embeddings, runs the compiled training graph in ONNX Runtime, applies the
+// dense optimizer to theta and the lazy sparse optimizer to the rows the batch touched, and stores the new
+// buffer values. Everything that decides the next step (weights, moments, step counts, the dropout PRNG) is in
+// getState()/save(), so a run resumed from a saved state continues bit for bit as if never interrupted.
+import type * as ort from 'onnxruntime-node';
+import { OptmsmError } from '../../errors.js';
+import type { CompiledModel } from '../compile.js';
+import type { Dim } from '../tensor.js';
+import { EmbeddingStore, type EmbeddingField } from './embedding-store.js';
+import { fillInit } from './init.js';
+import { type ClipScope, clipGlobalNorm } from './optim/clip.js';
+import { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from './optim/dense.js';
+import { SparseOptimizer, type SparseOptimizerConfig } from './optim/sparse.js';
+import { Rng, type RngState } from './rng.js';
+import { type Feed, Session } from './session.js';
+import { readStateFile, writeStateFile } from './state-file.js';
+import type { EngineBatch } from './types.js';
+
+export interface EngineModelOptions {
+  compiled: CompiledModel;
+  /** Embedding fields in the order of their columns in E (and of EngineBatch.ids). */
+  fields: readonly EmbeddingField[];
+  optimizer: DenseOptimizerConfig;
+  sparseOptimizer: SparseOptimizerConfig;
+  seed: number;
+  /** ONNX Runtime intra-op threads. Default 2. */
+  threads?: number;
+  /** See Session: 'cpu' unless set here or by OPTMSM_EXECUTION_PROVIDER. */
+  executionProvider?: string;
+  /** A NaN/Inf loss throws E_TRAIN_NON_FINITE ('error', default) or the batch is skipped and counted. */
+  onNonFinite?: 'error' | 'skip';
+  /** Global gradient-norm limit; null or absent = no clipping. */
+  clipNorm?: number | null;
+  /** What the clipping norm covers (see optim/clip.ts). Default 'all'. */
+  clipScope?: ClipScope;
+  /** Name of the data input that receives the gathered embeddings. Default 'E'. */
+  embeddingInput?: string;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  aux: Record<string, number>;
+  /** The training graph's `out/<name>` values (predictions of this batch before the update). */
+  outputs: Record<string, Float32Array>;
+  /** True when the loss was not finite and onNonFinite is 'skip': nothing was updated. */
+  skipped: boolean;
+  /** Global gradient norm before clipping (only computed when clipping is on). */
+  gradNorm: number | null;
+}
+
+export interface EngineState {
+  theta: Float32Array;
+  buffers: Record<string, Float32Array>;
+  tables: Record<string, Float32Array>;
+  dense: OptimizerSlots;
+  sparse: Record<string, OptimizerSlots>;
+  step: number;
+  skipped: number;
+  rng: RngState;
+  learningRates: { dense: number; sparse: number };
+}
+
+interface StateHeader {
+  format: 'optmsm-engine-state';
+  thetaSize: number;
+  step: number;
+  skipped: number;
+  rng: RngState;
+  learningRates: { dense: number; sparse: number };
+  denseStep: number;
+  sparseSteps: Record<string, number>;
+}
+
+export class EngineModel {
+  readonly compiled: CompiledModel;
+  readonly theta: Float32Array;
+  readonly buffers: Record<string, Float32Array>;
+  readonly store: EmbeddingStore;
+  private readonly denseOpt: DenseOptimizer;
+  private readonly sparseOpt: SparseOptimizer;
+  private readonly training: Session;
+  private readonly inference: Session;
+  private readonly rng: Rng;
+  private readonly options: EngineModelOptions;
+  private readonly embeddingInput: string | null;
+  private readonly masks = new Map<string, Float32Array>();
+  private trainE = new Float32Array(0);
+  private predictE = new Float32Array(0);
+  private stepCount = 0;
+  private skippedCount = 0;
+
+  private constructor(options: EngineModelOptions, training: Session, inference: Session) {
+    const { compiled } = options;
+    this.options = options;
+    this.compiled = compiled;
+    this.training = training;
+    this.inference = inference;
+    // One seed, two streams: initial values first, then the dropout masks (whose state is saved).
+    const initRng = new Rng(options.seed);
+    this.theta = new Float32Array(compiled.thetaSize);
+    for (const p of compiled.params) fillInit(this.theta.subarray(p.offset, p.offset + p.size), p.shape, p.init, initRng);
+    this.buffers = {};
+    for (const b of compiled.buffers) {
+      this.buffers[b.name] = new Float32Array(b.size);
+      fillInit(this.buffers[b.name], b.shape, b.init, initRng);
+    }
+    this.store = new EmbeddingStore(options.fields, initRng);
+    this.rng = initRng.fork();
+    this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
+    this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables);
+    this.embeddingInput = this.checkEmbeddingInput(options.embeddingInput ?? 'E');
+  }
+
+  static async create(options: EngineModelOptions): Promise<EngineModel> {
+    const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider };
+    const [training, inference] = await Promise.all([
+      Session.create(options.compiled.training, sessionOptions),
+      Session.create(options.compiled.inference, sessionOptions),
+    ]);
+    return new EngineModel(options, training, inference);
+  }
+
+  /** Successful training steps so far (skipped batches not counted). */
+  get step(): number {
+    return this.stepCount;
+  }
+
+  get skippedSteps(): number {
+    return this.skippedCount;
+  }
+
+  get parameterCounts(): { dense: number; embedding: number } {
+    return { dense: this.compiled.thetaSize, embedding: this.store.parameterCount };
+  }
+
+  get learningRates(): { dense: number; sparse: number } {
+    return { dense: this.denseOpt.lr, sparse: this.sparseOpt.lr };
+  }
+
+  /** Sets the learning rate for the next steps; without `sparse` the embedding rate keeps its configured ratio. */
+  setLearningRate(dense: number, sparse?: number): void {
+    this.denseOpt.lr = dense;
+    this.sparseOpt.lr = sparse ?? (dense * this.options.sparseOptimizer.lr) / this.options.optimizer.lr;
+  }
+
+  async trainStep(batch: EngineBatch): Promise<TrainStepResult> {
+    const feeds = this.feeds(batch, true);
+    const out = await this.training.run(feeds);
+    const loss = scalar(out, 'loss');
+    const aux: Record<string, number> = {};
+    for (const name of this.compiled.auxNames) aux[name] = scalar(out, `aux/${name}`);
+    const outputs = outputsOf(out);
+    if (!Number.isFinite(loss)) {
+      this.store.release();
+      if ((this.options.onNonFinite ?? 'error') === 'error') {
+        throw new OptmsmError('E_TRAIN_NON_FINITE', `the loss is ${loss} at training step ${this.stepCount + 1}`, {
+          location: `step ${this.stepCount + 1}`,
+          hint: 'lower the learning rate, enable clip_norm, or set on_non_finite: skip to skip such batches',
+        });
+      }
+      this.skippedCount++;
+      return { loss, aux, outputs, skipped: true, gradNorm: null };
+    }
+    const gradTheta = this.compiled.thetaSize > 0 ? (out['grad/theta'].data as Float32Array) : new Float32Array(0);
+    const sparse = this.embeddingInput !== null ? this.store.scatter(out[`grad/${this.embeddingInput}`].data as Float32Array) : [];
+    const clipNorm = this.options.clipNorm ?? null;
+    const gradNorm = clipNorm !== null ? clipGlobalNorm(gradTheta, sparse, clipNorm, this.options.clipScope ?? 'all') : null;
+    if (gradTheta.length > 0) this.denseOpt.update(this.theta, gradTheta);
+    this.sparseOpt.update(sparse);
+    this.store.release();
+    for (const b of this.compiled.buffers) if (b.updated) this.buffers[b.name].set(out[`next/${b.name}`].data as Float32Array);
+    this.stepCount++;
+    return { loss, aux, outputs, skipped: false, gradNorm };
+  }
+
+  /** Runs the inference graph: `out/<name>` values by name, without the prefix. */
+  async predict(batch: EngineBatch): Promise<Record<string, Float32Array>> {
+    return outputsOf(await this.inference.run(this.feeds(batch, false)));
+  }
+
+  /** A copy of everything that decides future steps. */
+  getState(): EngineState {
+    return this.stateViews(true);
+  }
+
+  setState(state: EngineState): void {
+    const expectLength = (what: string, found: Float32Array | undefined, length: number) => {
+      if (!found || found.length !== length) {
+        throw new OptmsmError('E_ENGINE_STATE', `saved state does not match the model: ${what}`, {
+          expected: `${length} values`,
+          found: found ? `${found.length} values` : 'missing',
+        });
+      }
+    };
+    expectLength('theta', state.theta, this.theta.length);
+    for (const [name, values] of Object.entries(this.buffers)) expectLength(`buffer ${name}`, state.buffers[name], values.length);
+    for (const t of this.store.tables) expectLength(`embedding table ${t.name}`, state.tables[t.name], t.data.length);
+    this.denseOpt.setState(state.dense);
+    this.sparseOpt.setState(state.sparse);
+    this.theta.set(state.theta);
+    for (const [name, values] of Object.entries(this.buffers)) values.set(state.buffers[name]);
+    for (const t of this.store.tables) t.data.set(state.tables[t.name]);
+    this.stepCount = state.step;
+    this.skippedCount = state.skipped;
+    this.rng.setState(state.rng);
+    this.denseOpt.lr = state.learningRates.dense;
+    this.sparseOpt.lr = state.learningRates.sparse;
+  }
+
+  save(file: string): void {
+    const state = this.stateViews(false);
+    const arrays = new Map<string, Float32Array>([['theta', state.theta]]);
+    for (const [k, v] of Object.entries(state.buffers)) arrays.set(`buffer/${k}`, v);
+    for (const [k, v] of Object.entries(state.tables)) arrays.set(`table/${k}`, v);
+    for (const [k, v] of Object.entries(state.dense.slots)) arrays.set(`dense/${k}`, v);
+    for (const [t, s] of Object.entries(state.sparse)) for (const [k, v] of Object.entries(s.slots)) arrays.set(`sparse/${t}/${k}`, v);
+    const header: StateHeader = {
+      format: 'optmsm-engine-state',
+      thetaSize: this.theta.length,
+      step: state.step,
+      skipped: state.skipped,
+      rng: state.rng,
+      learningRates: state.learningRates,
+      denseStep: state.dense.step,
+      sparseSteps: Object.fromEntries(Object.entries(state.sparse).map(([t, s]) => [t, s.step])),
+    };
+    writeStateFile(file, header, arrays);
+  }
+
+  load(file: string): void {
+    const { header, arrays } = readStateFile<StateHeader>(file);
+    if (header.format !== 'optmsm-engine-state' || header.thetaSize !== this.theta.length) {
+      throw new OptmsmError('E_ENGINE_STATE', `${file} was saved from another model`, {
+        location: file,
+        expected: `theta of ${this.theta.length} values`,
+        found: `theta of ${header.thetaSize} values`,
+      });
+    }
+    const pick = (prefix: string) =>
+      Object.fromEntries([...arrays].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    const sparse: Record<string, OptimizerSlots> = {};
+    for (const [t, step] of Object.entries(header.sparseSteps)) sparse[t] = { step, slots: pick(`sparse/${t}/`) };
+    this.setState({
+      theta: arrays.get('theta')!,
+      buffers: pick('buffer/'),
+      tables: pick('table/'),
+      dense: { step: header.denseStep, slots: pick('dense/') },
+      sparse,
+      step: header.step,
+      skipped: header.skipped,
+      rng: header.rng,
+      learningRates: header.learningRates,
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.training.release(), this.inference.release()]);
+  }
+
+  private stateViews(copy: boolean): EngineState {
+    const c = (a: Float32Array) => (copy ? a.slice() : a);
+    return {
+      theta: c(this.theta),
+      buffers: Object.fromEntries(Object.entries(this.buffers).map(([k, v]) => [k, c(v)])),
+      tables: Object.fromEntries(this.store.tables.map((t) => [t.name, c(t.data)])),
+      dense: this.denseOpt.getState(copy),
+      sparse: this.sparseOpt.getState(copy),
+      step: this.stepCount,
+      skipped: this.skippedCount,
+      rng: this.rng.getState(),
+      learningRates: this.learningRates,
+    };
+  }
+
+  private checkEmbeddingInput(name: string): string | null {
+    const spec = this.compiled.inputs.find((i) => i.name === name);
+    if (!spec) {
+      if (this.store.width > 0) {
+        throw new OptmsmError('E_ENGINE_GRAPH', `the model has embedding fields but no data input named ${name}`, { expected: name });
+      }
+      return null;
+    }
+    const width = spec.shape[spec.shape.length - 1];
+    if (spec.shape.length !== 2 || spec.shape[0] !== 'B' || width !== this.store.width) {
+      throw new OptmsmError('E_ENGINE_GRAPH', `data input ${name} does not fit the embedding fields`, {
+        expected: `[B, ${this.store.width}]`,
+        found: `[${spec.shape.join(', ')}]`,
+      });
+    }
+    return name;
+  }
+
+  private feeds(batch: EngineBatch, training: boolean): Record<string, Feed> {
+    const size = batch.size;
+    if (!Number.isInteger(size) || size < 1) throw new OptmsmError('E_ENGINE_RUNTIME', `batch size must be a positive integer, got ${size}`);
+    const feeds: Record<string, Feed> = {};
+    for (const spec of this.compiled.inputs) {
+      if (spec.name === this.embeddingInput) continue;
+      const value = batch.dense[spec.name];
+      if (!value) continue; // the inference graph may not need it (e.g. the label); Session reports what is missing
+      const expected = concreteSize(spec.shape, size);
+      if (value.data.length !== expected) {
+        throw new OptmsmError('E_ENGINE_RUNTIME', `batch input ${spec.name} has ${value.data.length} values`, {
+          location: spec.name,
+          expected: `${expected} values for shape [${spec.shape.join(', ')}] at batch size ${size}`,
+          found: String(value.data.length),
+        });
+      }
+      feeds[spec.name] = { data: value.data, shape: value.shape, dtype: spec.dtype };
+    }
+    if (this.embeddingInput !== null) {
+      const n = size * this.store.width;
+      let E = training ? this.trainE : this.predictE;
+      if (E.length !== n) {
+        E = new Float32Array(n);
+        if (training) this.trainE = E;
+        else this.predictE = E;
+      }
+      this.store.gather(size, batch.ids, E, training);
+      feeds[this.embeddingInput] = { data: E, shape: [size, this.store.width] };
+    }
+    feeds.theta = { data: this.theta, shape: [this.theta.length] };
+    for (const b of this.compiled.buffers) feeds[b.name] = { data: this.buffers[b.name], shape: b.shape };
+    if (training) for (const m of this.compiled.dropoutMasks) feeds[m.name] = { data: this.mask(m.name, m.shape, m.rate, size), shape: concreteShape(m.shape, size) };
+    return feeds;
+  }
+
+  /** A fresh keep-mask (1 with probability 1 - rate, else 0) from the saved PRNG stream. */
+  private mask(name: string, shape: readonly Dim[], rate: number, size: number): Float32Array {
+    const n = concreteSize(shape, size);
+    let m = this.masks.get(name);
+    if (!m || m.length !== n) {
+      m = new Float32Array(n);
+      this.masks.set(name, m);
+    }
+    const threshold = rate * 4294967296;
+    for (let i = 0; i < n; i++) m[i] = this.rng.nextU32() >= threshold ? 1 : 0;
+    return m;
+  }
+}
+
+function concreteShape(shape: readonly Dim[], size: number): number[] {
+  return shape.map((d) => (d === 'B' ? size : d));
+}
+
+function concreteSize(shape: readonly Dim[], size: number): number {
+  return concreteShape(shape, size).reduce((a, b) => a * b, 1);
+}
+
+function scalar(out: Record<string, ort.Tensor>, name: string): number {
+  return (out[name].data as Float32Array)[0];
+}
+
+function outputsOf(out: Record<string, ort.Tensor>): Record<string, Float32Array> {
+  const result: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(out)) if (name.startsWith('out/')) result[name.slice(4)] = t.data as Float32Array;
+  return result;
+}
