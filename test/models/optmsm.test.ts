@@ -1,0 +1,139 @@
+// OptMSM beyond the shared suite: per-scenario generation is exactly per-sample generation, every option
+// combination builds, the `own` combination checks K = S, and L_orth matches hand-computed values.
+import { describe, expect, it } from 'vitest';
+import { compile, input, reduceSum, Session } from '../../src/engine/index.js';
+import { OptmsmError } from '../../src/errors.js';
+import { buildCtrGraph, getModel, orthParameter, orthRepresentation } from '../../src/models/index.js';
+import { Harness, makeBatch, TINY_CTX } from './harness.js';
+
+const BASE = { repr_dim: 8, tower_hidden: [8, 4], hyper_dim: 4, hyper_rank: 2 };
+
+function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string) {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i += 1) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  expect(worst, what).toBeLessThan(tol);
+}
+
+/** dL/dE summed per scenario over the scenario field's columns: what reaches the embedding table. */
+function scenarioColumnGrad(gradE: Float32Array, scenario: Int32Array, width: number, start: number, dim: number): Float32Array {
+  const out = new Float32Array(TINY_CTX.numScenarios * dim);
+  scenario.forEach((s, b) => {
+    for (let d = 0; d < dim; d += 1) out[s * dim + d] += gradE[b * width + start + d];
+  });
+  return out;
+}
+
+describe('per-scenario generation equals per-sample generation', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['optmsm decomposed', { ...BASE }],
+    ['optmsm full + scenario embedding in c', { ...BASE, hyper_mode: 'full', hyper_scenario_embedding: true }],
+    ['optmsm scale, generate all', { ...BASE, hyper_mode: 'scale', generate: 'all' }],
+    ['optmsm towers, combine gate', { ...BASE, prediction: 'towers' }],
+    ['shared-bottom hyper', { bottom_hidden: [8], tower_hidden: [4], prediction: 'hyper', hyper_dim: 4, hyper_rank: 2 }],
+    ['m2m', { num_experts: 2, expert_dim: 4, output_hidden: [4] }],
+  ];
+  it.each(cases)('%s', async (label, config) => {
+    const model = getModel(label.split(' ')[0]);
+    const perScenario = await Harness.create(model, { ...config, hyper_generation: 'auto' });
+    const perSample = await Harness.create(model, { ...config, hyper_generation: 'per_sample' });
+    expect(perScenario.compiled.params).toEqual(perSample.compiled.params);
+    expect(perScenario.theta).toEqual(perSample.theta);
+    expect(Buffer.from(perScenario.compiled.training).equals(Buffer.from(perSample.compiled.training))).toBe(false);
+    const batch = makeBatch(TINY_CTX, 40, 5);
+    const a = await perScenario.step(batch);
+    const b = await perSample.step(batch);
+    expect(a.loss).toBeCloseTo(b.loss, 6);
+    expectClose(a.probability, b.probability, 1e-6, 'probability');
+    expectClose(a.gradTheta, b.gradTheta, 1e-5, 'grad/theta');
+    // Non-scenario columns get identical gradients; the scenario columns agree once summed per scenario
+    // (per-scenario generation spreads a scenario's gradient evenly over its rows).
+    const width = 17 - 1;
+    const scenarioStart = 12;
+    const nonScenario = (g: Float32Array) => g.filter((_, i) => i % width < scenarioStart);
+    expectClose(nonScenario(a.gradE), nonScenario(b.gradE), 1e-5, 'grad/E (shared fields)');
+    expectClose(
+      scenarioColumnGrad(a.gradE, batch.scenario, width, scenarioStart, 4),
+      scenarioColumnGrad(b.gradE, batch.scenario, width, scenarioStart, 4), 1e-5, 'grad/E (scenario field, per scenario)');
+    await Promise.all([perScenario.release(), perSample.release()]);
+  });
+});
+
+describe('options', () => {
+  it('builds every combination of combine × orth × prediction × generate × hyper_mode × scenario embedding', () => {
+    const build = (config: Record<string, unknown>) => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, ...config }, TINY_CTX));
+    let built = 0;
+    for (const combine of ['gate', 'own', 'concat']) {
+      for (const orth of ['representation', 'parameter', 'none']) {
+        expect(build({ combine, orth, prediction: 'towers', norm: 'batch' }).thetaSize).toBeGreaterThan(0);
+        built += 1;
+        for (const generate of ['upper', 'all', 'last']) {
+          for (const hyper_mode of ['decomposed', 'full', 'scale']) {
+            for (const hyper_scenario_embedding of [false, true]) {
+              const c = build({ combine, orth, generate, hyper_mode, hyper_scenario_embedding });
+              expect(c.auxNames).toEqual(orth === 'none' ? [] : ['orth']);
+              built += 1;
+            }
+          }
+        }
+      }
+    }
+    expect(built).toBe(9 * 19);
+    expect(build({ num_shared: 6, encoder_hidden: [8, 8], dropout: 0.1, activation: 'tanh' }).dropoutMasks.length).toBeGreaterThan(0);
+  });
+
+  it("rejects combine 'own' when K != S", () => {
+    const build = () => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, combine: 'own', num_shared: 2 }, TINY_CTX));
+    expect(build).toThrow(OptmsmError);
+    expect(build).toThrow(expect.objectContaining({ code: 'E_MODEL_CONFIG', location: 'model.num_shared' }));
+  });
+
+  it('rejects unknown and invalid keys with their path', () => {
+    const build = (config: unknown) => buildCtrGraph(getModel('optmsm'), config, TINY_CTX);
+    expect(() => build({ lamda_orth: 1 })).toThrow(expect.objectContaining({ code: 'E_CONFIG_UNKNOWN_KEY', location: 'model.lamda_orth' }));
+    expect(() => build({ combine: 'sum' })).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID', location: 'model.combine' }));
+  });
+
+  it('adds lambda_orth · L_orth to the loss and reports L_orth', async () => {
+    const batch = makeBatch(TINY_CTX, 24, 3);
+    const off = await Harness.create(getModel('optmsm'), { ...BASE, lambda_orth: 0 });
+    const on = await Harness.create(getModel('optmsm'), { ...BASE, lambda_orth: 2 });
+    const a = await off.step(batch);
+    const b = await on.step(batch);
+    expect(a.aux.orth).toBeGreaterThan(0);
+    expect(b.aux.orth).toBeCloseTo(a.aux.orth, 6);
+    expect(b.loss - a.loss).toBeCloseTo(2 * a.aux.orth, 5);
+    await Promise.all([off.release(), on.release()]);
+  });
+});
+
+describe('L_orth against hand computation', () => {
+  async function evaluate(build: () => { loss: ReturnType<typeof input> }, feeds: Record<string, { data: Float32Array; shape: number[] }>) {
+    const compiled = compile(() => {
+      const { loss } = build();
+      return { loss, outputs: { value: loss } };
+    });
+    const session = await Session.create(compiled.training, { threads: 1 });
+    const out = await session.run(feeds);
+    await session.release();
+    return (out.loss.data as Float32Array)[0];
+  }
+
+  it('representation: mean over rows of Σ_{k<l} cos²', async () => {
+    // row 1: (1,0,0) vs (1,1,0): cos² = 1/2;  row 2: (1,0,0) vs (0,2,0): 0  → mean 1/4
+    const z = Float32Array.from([1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 2, 0]);
+    const value = await evaluate(() => ({ loss: orthRepresentation(input('z', ['B', 2, 3])) }), { z: { data: z, shape: [2, 2, 3] } });
+    expect(value).toBeCloseTo(0.25, 6);
+    // three embeddings (1,0,0), (0,1,0), (1,1,0): 0 + 1/2 + 1/2
+    const z3 = Float32Array.from([1, 0, 0, 0, 1, 0, 1, 1, 0]);
+    const value3 = await evaluate(() => ({ loss: orthRepresentation(input('z', ['B', 3, 3])) }), { z: { data: z3, shape: [1, 3, 3] } });
+    expect(value3).toBeCloseTo(1, 6);
+  });
+
+  it('parameter: Σ_{k<l} ||W_k W_lᵀ||²_F over (out × in) first-layer weights', async () => {
+    // stored [in, out]: W_1 = I, W_2 = [[1,2],[3,4]] → paper W_2 = its transpose; W_1 W_2ᵀ = [[1,2],[3,4]] → 30
+    const w = Float32Array.from([1, 0, 0, 1, 1, 2, 3, 4]);
+    const value = await evaluate(() => ({ loss: reduceSum(orthParameter(input('w', [2, 2, 2])), []) }), { w: { data: w, shape: [2, 2, 2] } });
+    expect(value).toBeCloseTo(30, 4);
+  });
+});
