@@ -69,8 +69,9 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
     inits.push(tensorProto(name, [vals.length], BigInt64Array.from(vals.map(BigInt))));
     return name;
   };
-  const one = `emb/one`;
-  inits.push(tensorProto(one, [], Float32Array.of(1)));
+  const one = 'emb/one';
+  const zeroId = 'emb/zero_id';
+  inits.push(tensorProto(one, [], Float32Array.of(1)), tensorProto(zeroId, [], Int32Array.of(0)));
   const columns = embedding.fields.map((f) => {
     if (f.table.length % f.dim !== 0) throw stateError(`table of field '${f.name}' is not a multiple of its dim ${f.dim}`);
     let table = tables.get(f.table);
@@ -83,7 +84,7 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
     graph.input.push({ name: ids, type: { tensorType: { elemType: 6, shape: { dim: [{ dimParam: 'B' }, { dimValue: f.maxLen }] } } } });
     const rows = node('Gather', [table, ids], { axis: 0 }); // [B, L, dim]
     if (f.maxLen === 1) return node('Reshape', [rows, ints([-1, f.dim])]);
-    const mask = node('Cast', [node('Greater', [ids, ints([0])])], { to: 1 }); // [B, L]
+    const mask = node('Cast', [node('Greater', [ids, zeroId])], { to: 1 }); // [B, L]
     const sum = node('ReduceSum', [node('Mul', [rows, node('Unsqueeze', [mask, ints([2])])]), ints([1])], { keepdims: 0 });
     if (f.pooling === 'sum') return sum;
     return node('Div', [sum, node('Max', [node('ReduceSum', [mask, ints([1])], { keepdims: 1 }), one])]);

@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { currentTrace } from '../../src/engine/trace.js';
-import { type CompiledModel, type DType, type Dim, type Tensor, compile, input, mul, param, reduceSum } from '../../src/engine/index.js';
+import { type CompiledModel, type DType, type Dim, type Tensor, compile, constant, input, mul, param, reduceSum } from '../../src/engine/index.js';
 
 export type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -108,6 +108,10 @@ export async function checkVjp(fn: (...xs: Tensor[]) => Tensor, args: Arg[], opt
   const theta = new Float32Array(model.thetaSize);
   paramArgs.forEach(([, i]) => theta.set(values[i], model.params.find((p) => p.name === `p${i}`)!.offset));
   feeds.theta = { values: theta, shape: [model.thetaSize] };
+  model.dropoutMasks.forEach((m, k) => {
+    const r = rng(seed * 31 + k);
+    feeds[m.name] = { values: Float32Array.from({ length: sizeOf(m.shape, batch) }, () => (r() < m.rate ? 0 : 1)), shape: m.shape };
+  });
 
   const session = await ort.InferenceSession.create(model.training);
   let maxError = 0;
@@ -138,4 +142,17 @@ export async function checkVjp(fn: (...xs: Tensor[]) => Tensor, args: Arg[], opt
     await session.release();
   }
   return { maxError, ops, model };
+}
+
+/** Runs fn forward on fixed values through the inference graph and returns its output. */
+export async function evalForward(fn: (...xs: Tensor[]) => Tensor, args: Arg[], batch = 1): Promise<Float32Array> {
+  const model = compile(() => {
+    const xs = args.map((a, i) => input(`x${i}`, a.shape, a.dtype ?? 'float32'));
+    return { loss: constant([0], []), outputs: { y: fn(...xs) } };
+  });
+  const feeds: Feeds = {};
+  args.forEach((a, i) => {
+    feeds[`x${i}`] = { values: a.values!, shape: a.shape };
+  });
+  return (await runGraph(model.inference, feeds, batch))['out/y'];
 }

@@ -1,0 +1,80 @@
+// compile(): graph layout (inputs, outputs, theta), training/inference agreement, buffers and trace checks.
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import * as E from '../../src/engine/index.js';
+import { OptmsmError } from '../../src/errors.js';
+import { runGraph, uniform } from './helpers.js';
+
+describe('compile', () => {
+  const model = E.compile(E.buildReferenceModel(1000));
+
+  it('lays out theta in declaration order and names the graph inputs and outputs', async () => {
+    expect(model.params.map((p) => p.name)).toEqual([
+      'l1.weight', 'l1.bias', 'l2.weight', 'l2.bias', 'lz.weight', 'lz.bias', 'lh.weight', 'lh.bias', 'w3.weight', 'w3.bias', 'wu.weight',
+    ]);
+    expect(model.params[1]).toMatchObject({ shape: [256], offset: 320 * 256, size: 256 });
+    expect(model.thetaSize).toBe(320 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64 + 16 * 2048 + 2048 + 128 + 1 + 32);
+    expect(model.inputs).toEqual([{ name: 'E', shape: ['B', 320], dtype: 'float32' }, { name: 'label', shape: ['B'], dtype: 'float32' }]);
+    expect(model.trainingInputNames).toEqual(['E', 'label', 'theta']);
+    expect(model.inferenceInputNames).toEqual(['E', 'theta']);
+    const training = await ort.InferenceSession.create(model.training);
+    expect(training.outputNames).toEqual(['loss', 'grad/E', 'grad/theta', 'out/logit', 'out/probability']);
+    await training.release();
+  });
+
+  it('gives the same outputs from the inference graph as from the training graph', async () => {
+    const B = 16;
+    const feeds = {
+      E: { values: uniform(B * 320, 1), shape: ['B', 320] as E.Dim[] },
+      label: { values: Float32Array.from({ length: B }, (_, i) => i % 2), shape: ['B'] as E.Dim[] },
+      theta: { values: uniform(model.thetaSize, 2, -0.1, 0.1), shape: [model.thetaSize] },
+    };
+    const train = await runGraph(model.training, feeds, B);
+    const infer = await runGraph(model.inference, feeds, B);
+    expect(infer['out/probability']).toEqual(train['out/probability']);
+    expect(infer['out/logit']).toEqual(train['out/logit']);
+    expect(train['grad/theta'].length).toBe(model.thetaSize);
+    expect(train['grad/E'].length).toBe(B * 320);
+  });
+
+  it('outputs next/<buffer> in training and reads the buffer in inference', async () => {
+    const m = E.compile(() => {
+      const x = E.input('x', ['B', 2]);
+      const running = E.scope('bn', () => E.buffer('mean', [2], { kind: 'zeros' }));
+      const mean = E.reduceMean(x, [0]);
+      E.assignBuffer(running, E.add(E.mul(running, 0.9), E.mul(mean, 0.1)));
+      const y = E.sub(x, E.isTraining() ? mean : running);
+      return { loss: E.reduceSum(E.mul(y, y), [0, 1]), outputs: { y }, aux: { mean0: E.reduceSum(E.slice(mean, 0, 0, 1), [0]) } };
+    });
+    expect(m.buffers).toEqual([{ name: 'bn.mean', shape: [2], size: 2, init: { kind: 'zeros' }, updated: true }]);
+    const feeds = { x: { values: Float32Array.of(1, 2, 3, 6), shape: ['B', 2] as E.Dim[] }, 'bn.mean': { values: Float32Array.of(10, 20), shape: [2] }, theta: { values: new Float32Array(0), shape: [0] } };
+    const train = await runGraph(m.training, feeds, 2);
+    expect([...train['next/bn.mean']].map((v) => +v.toFixed(5))).toEqual([9.2, 18.4]);
+    expect([...train['aux/mean0']]).toEqual([2]);
+    expect([...train['out/y']]).toEqual([-1, -2, 1, 2]);
+    const infer = await runGraph(m.inference, feeds, 2);
+    expect([...infer['out/y']]).toEqual([-9, -18, -7, -14]);
+  });
+
+  it('rejects params declared only while training and gradInputs that are not inputs', () => {
+    const conditional = () => E.compile(() => {
+      const x = E.input('x', ['B', 2]);
+      const w = E.isTraining() ? E.param('extra', [2], { kind: 'zeros' }) : E.constant([0, 0], [2]);
+      return { loss: E.reduceSum(E.mul(x, w), [0, 1]), outputs: {} };
+    });
+    expect(conditional).toThrow(OptmsmError);
+    expect(conditional).toThrow(/inference trace declares other params/);
+    const bad = () => E.compile(() => ({ loss: E.reduceSum(E.input('x', [2]), [0]), outputs: {}, gradInputs: ['nope'] }));
+    expect(bad).toThrow(/gradInputs names 'nope'/);
+  });
+
+  it('rejects a loss that is not a scalar and a duplicate param name', () => {
+    expect(() => E.compile(() => ({ loss: E.input('x', ['B']), outputs: {} }))).toThrow(/loss must be a float32 scalar, got \[B\]/);
+    const dup = () => E.compile(() => {
+      E.param('w', [1], { kind: 'zeros' });
+      E.param('w', [1], { kind: 'zeros' });
+      return { loss: E.constant([0], []), outputs: {} };
+    });
+    expect(dup).toThrow(/duplicate param name 'w'/);
+  });
+});
