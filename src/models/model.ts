@@ -7,17 +7,9 @@ import {
   type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
+import type { FieldInfo } from '../data/index.js';
 
-// Mirrors the data room's FieldInfo (docs/architecture.md); models only read it.
-export interface FieldInfo {
-  name: string;
-  kind: 'categorical' | 'multi' | 'numeric';
-  scope: 'shared' | 'specific';
-  vocabSize: number;
-  embeddingDim: number;
-  maxLen: number;
-  pooling: 'mean' | 'sum';
-}
+export type { FieldInfo };
 
 export interface ModelContext {
   fields: FieldInfo[];
