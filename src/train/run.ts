@@ -1,0 +1,120 @@
+// One training run from a run config to a finished run directory: the resolved config, the feature encoder, the
+// best weights, the self-contained inference model.onnx, the epoch log and metrics.json.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type PreparedDataset, prepareDataset } from '../data/index.js';
+import { exportModel } from '../engine/index.js';
+import type { RunMetrics } from '../metrics/index.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import type { RunConfig } from './experiment.js';
+import { RUN_FILES } from './saved-run.js';
+import type { TrainConfig } from './train-config.js';
+import { evaluateSplit, type TrainResult, trainModel } from './trainer.js';
+
+export interface RunOptions {
+  config: RunConfig;
+  model?: string;
+  /** Options merged over config.models[model] (e.g. an ablation variant). */
+  modelOverrides?: Record<string, unknown>;
+  variant?: string;
+  seed?: number;
+  out: string;
+  epochs?: number;
+  resume?: boolean;
+  /** An already prepared dataset (bench reuses one for every run). */
+  data?: PreparedDataset;
+  log?: (line: string) => void;
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface RunOutcome {
+  dir: string;
+  metrics: RunMetrics;
+  data: PreparedDataset;
+  result: TrainResult;
+}
+
+export async function loadData(config: RunConfig, log?: (line: string) => void): Promise<PreparedDataset> {
+  return prepareDataset(config.dataset, { log });
+}
+
+function codeVersion(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runTraining(options: RunOptions): Promise<RunOutcome> {
+  const { config } = options;
+  const log = options.log ?? (() => {});
+  const model = options.model ?? config.model;
+  const seed = options.seed ?? config.seeds[0];
+  const train: TrainConfig = options.epochs ? { ...config.train, epochs: options.epochs } : config.train;
+  const dir = resolve(options.out);
+  mkdirSync(dir, { recursive: true });
+
+  const data = options.data ?? (await loadData(config, log));
+  const modelConfig = { ...(config.models[model] ?? {}), ...(options.modelOverrides ?? {}) };
+  const result = await trainModel({
+    data, model, modelConfig, train, seed, dir, resume: options.resume, log, progress: options.progress,
+  });
+  const test = await evaluateSplit(result.engine, data, data.test, train);
+
+  const { engine, compiled } = result;
+  data.encoder.save(join(dir, RUN_FILES.encoder));
+  const weights = join(dir, RUN_FILES.weights);
+  engine.save(`${weights}.tmp`);
+  renameSync(`${weights}.tmp`, weights);
+  const onnx = exportModel(
+    compiled,
+    { theta: engine.theta, buffers: engine.buffers },
+    {
+      fields: data.fields
+        .filter((f) => f.kind !== 'numeric')
+        .map((f) => ({ name: f.name, table: engine.store.table(f.name).data, dim: f.embeddingDim, maxLen: f.maxLen, pooling: f.pooling })),
+    },
+  );
+  writeFileAtomicSync(join(dir, RUN_FILES.model), onnx);
+  writeJsonAtomicSync(join(dir, RUN_FILES.config), {
+    model,
+    variant: options.variant,
+    seed,
+    model_config: result.modelConfig,
+    train: config.trainRaw,
+    train_resolved: train,
+    dataset: config.dataset,
+    dataset_file: config.datasetFile,
+    data_fingerprint: data.report.cacheEntry,
+    fields: data.fields,
+    scenarios: data.scenarios,
+    code_version: codeVersion(),
+  });
+  const metrics: RunMetrics = {
+    model,
+    ...(options.variant ? { variant: options.variant } : {}),
+    seed,
+    best_epoch: result.bestEpoch ?? result.epochsRun,
+    test,
+    validation: result.validation,
+    train: { seconds: result.seconds, samples_per_second: result.samplesPerSecond },
+    parameters: result.parameters,
+    ...{ epochs_run: result.epochsRun, skipped_batches: result.skippedBatches, best_epoch_defined: result.bestEpoch !== null },
+  };
+  writeJsonAtomicSync(join(dir, RUN_FILES.metrics), metrics);
+  writeFileSync(join(dir, 'README.txt'), runReadme(model, seed));
+  await engine.dispose();
+  return { dir, metrics, data, result };
+}
+
+const runReadme = (model: string, seed: number) =>
+  `optmsm run: model ${model}, seed ${seed}.
+config.json   resolved configuration (dataset, model options, training options, code version)
+encoder.json  the fitted feature encoder (vocabularies, statistics, scenario map)
+weights.bin   the best weights and optimizer state (engine state file)
+model.onnx    self-contained inference model: inputs ids/<field> int32 [B, maxLen], numeric, scenario; output out/probability
+log.jsonl     one JSON line per epoch
+metrics.json  validation and test metrics, overall and per scenario
+`;

@@ -1,0 +1,244 @@
+// The training loop: mixed-scenario batches, per-epoch validation, early stopping on validation AUC, the best
+// weights always restored at the end, atomic checkpoints every epoch (so --resume continues a killed run to the
+// same result), and a JSON-lines log. Models never train themselves; this is the only loop.
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { EncodedColumns, PreparedDataset } from '../data/index.js';
+import { type CompiledModel, compile, EngineModel, Rng } from '../engine/index.js';
+import { OptmsmError } from '../errors.js';
+import { evaluateByScenario, type SplitMetrics } from '../metrics/index.js';
+import { buildCtrGraph, countParameters, getModel, type ParameterCounts, resolveModelConfig } from '../models/index.js';
+import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import { EarlyStopping, earlyStoppingStateSchema } from './early-stopping.js';
+import { BatchAssembler, embeddingFields } from './engine-batch.js';
+import { JsonlLog, readJsonl, rewriteJsonl } from './jsonl-log.js';
+import { createProgress } from './progress.js';
+import { createLrSchedule, lrScheduleStateSchema } from './schedules.js';
+import type { TrainConfig } from './train-config.js';
+
+export interface TrainOptions {
+  data: PreparedDataset;
+  model: string;
+  /** Model options as written (snake_case); defaults are filled in. */
+  modelConfig?: unknown;
+  train: TrainConfig;
+  seed: number;
+  /** Checkpoints and the JSON-lines log go here. */
+  dir: string;
+  resume?: boolean;
+  /** Where progress bars / lines go (default stderr). */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  engine: EngineModel;
+  compiled: CompiledModel;
+  modelConfig: Record<string, unknown>;
+  /** 1-based; null when the validation AUC was never defined. */
+  bestEpoch: number | null;
+  epochsRun: number;
+  validation: SplitMetrics;
+  seconds: number;
+  samplesPerSecond: number;
+  parameters: ParameterCounts;
+  skippedBatches: number;
+}
+
+const trainerStateSchema = z.strictObject({
+  epoch: z.number().int(),
+  /** The engine state after `epoch` epochs, a file in the checkpoint folder. */
+  checkpoint: z.string(),
+  seconds: z.number(),
+  samples: z.number(),
+  earlyStopping: earlyStoppingStateSchema,
+  schedule: lrScheduleStateSchema,
+});
+type TrainerState = z.infer<typeof trainerStateSchema>;
+
+/** Seeded per-epoch order of the training rows: the same seed and epoch give the same batches on every run. */
+export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  const rng = new Rng(seed * 7919 + epoch + 1);
+  for (let i = rows - 1; i > 0; i--) {
+    const j = rng.nextU32() % (i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+export async function predictColumns(engine: EngineModel, data: PreparedDataset, columns: EncodedColumns, batchSize: number): Promise<Float32Array> {
+  const assembler = new BatchAssembler(data.fields, Math.min(batchSize, Math.max(columns.rows, 1)));
+  const probability = new Float32Array(columns.rows);
+  for (let start = 0; start < columns.rows; start += batchSize) {
+    const end = Math.min(start + batchSize, columns.rows);
+    const out = await engine.predict(assembler.assemble(columns, start, end));
+    probability.set(out.probability, start);
+  }
+  return probability;
+}
+
+export async function evaluateSplit(
+  engine: EngineModel,
+  data: PreparedDataset,
+  columns: EncodedColumns,
+  train: TrainConfig,
+): Promise<SplitMetrics> {
+  const probability = await predictColumns(engine, data, columns, train.evalBatchSize);
+  const groups = train.gaucField ? columns.ids[train.gaucField] : undefined;
+  if (train.gaucField && !groups) {
+    throw new OptmsmError('E_CONFIG_INVALID', `gauc_field '${train.gaucField}' is not a categorical feature`, {
+      location: 'train.gauc_field',
+      expected: Object.keys(columns.ids).join(', '),
+    });
+  }
+  return evaluateByScenario(probability, columns.label, columns.scenario, data.scenarios.values, groups ? { groups } : {});
+}
+
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const { data, train, seed, dir } = options;
+  const log = options.log ?? (() => {});
+  const definition = getModel(options.model);
+  const modelConfig = resolveModelConfig(definition, options.modelConfig ?? {});
+  const ctx = { fields: data.fields, numScenarios: data.scenarios.values.length };
+  const compiled = compile(buildCtrGraph(definition, modelConfig, ctx));
+  const engine = await EngineModel.create({
+    compiled,
+    fields: embeddingFields(data.fields),
+    optimizer: train.optimizer,
+    sparseOptimizer: train.sparseOptimizer,
+    seed,
+    threads: train.threads,
+    onNonFinite: train.onNonFinite,
+    clipNorm: train.clipNorm,
+  });
+  if (data.train.rows === 0) throw new OptmsmError('E_DATA_EMPTY', 'the training split has no rows');
+
+  const stepsPerEpoch = Math.ceil(data.train.rows / train.batchSize);
+  const schedule = createLrSchedule(train.schedule, { baseLr: train.optimizer.lr, totalSteps: stepsPerEpoch * train.epochs });
+  const sparseBaseLr = train.sparseOptimizer.lr;
+  const files = checkpointFiles(dir);
+  mkdirSync(files.dir, { recursive: true });
+
+  let state: TrainerState = {
+    epoch: 0, checkpoint: '', seconds: 0, samples: 0,
+    earlyStopping: { bestEpoch: null, bestAuc: null, badEpochs: 0, stopped: false },
+    schedule: schedule.getState(),
+  };
+  if (options.resume && existsSync(files.state)) {
+    state = readJsonFileSync(files.state, trainerStateSchema, { code: 'E_TRAIN_CHECKPOINT', what: 'trainer checkpoint' });
+    engine.load(join(files.dir, state.checkpoint));
+    schedule.setState(state.schedule);
+    // Epoch lines written after the checkpoint belong to the lost epoch: drop them so the log matches the state.
+    rewriteJsonl(files.log, readJsonl(files.log).entries.filter((e) => typeof e.epoch === 'number' && e.epoch <= state.epoch));
+    log(`resuming from the checkpoint after epoch ${state.epoch} (${state.checkpoint})`);
+  }
+  const early = new EarlyStopping(train.earlyStopping, state.earlyStopping);
+  const jsonl = JsonlLog.open(files.log, { truncate: !options.resume });
+  const assembler = new BatchAssembler(data.fields, train.batchSize);
+  let validation: SplitMetrics | null = null;
+
+  try {
+    for (let epoch = state.epoch; epoch < train.epochs && !early.stopped; epoch++) {
+      const started = performance.now();
+      const order = epochOrder(data.train.rows, seed, epoch);
+      const progress = createProgress({ total: data.train.rows, label: `epoch ${epoch + 1}/${train.epochs}`, stream: options.progress ?? process.stderr });
+      let lossSum = 0;
+      let lossRows = 0;
+      const auxSum: Record<string, number> = {};
+      for (let start = 0, step = epoch * stepsPerEpoch; start < data.train.rows; start += train.batchSize, step++) {
+        const end = Math.min(start + train.batchSize, data.train.rows);
+        const factor = schedule.factorAt(step, epoch);
+        engine.setLearningRate(train.optimizer.lr * factor, sparseBaseLr * factor);
+        const result = await engine.trainStep(assembler.assemble(data.train, start, end, order));
+        if (!result.skipped) {
+          lossSum += result.loss * (end - start);
+          lossRows += end - start;
+          for (const [k, v] of Object.entries(result.aux)) auxSum[k] = (auxSum[k] ?? 0) + v * (end - start);
+        }
+        const elapsed = (performance.now() - started) / 1000;
+        progress.update(end, { loss: lossRows ? lossSum / lossRows : Number.NaN, samplesPerSecond: end / elapsed });
+      }
+      progress.stop();
+      const trainSeconds = (performance.now() - started) / 1000;
+      validation = await evaluateSplit(engine, data, data.validation, train);
+      const decision = early.update(epoch + 1, validation.auc);
+      schedule.onEpochEnd(validation.auc);
+      if (decision.improved) saveAtomic(engine, files.best);
+      // The engine state goes to a new file first; trainer.json, replaced atomically, then points at it. A kill at
+      // any moment leaves a consistent pair.
+      const checkpoint = `epoch-${epoch + 1}.bin`;
+      saveAtomic(engine, join(files.dir, checkpoint));
+      const previous = state.checkpoint;
+      state = {
+        epoch: epoch + 1,
+        checkpoint,
+        seconds: state.seconds + trainSeconds,
+        samples: state.samples + data.train.rows,
+        earlyStopping: early.getState(),
+        schedule: schedule.getState(),
+      };
+      writeJsonAtomicSync(files.state, state);
+      if (previous && previous !== checkpoint) rmSync(join(files.dir, previous), { force: true });
+      const line = {
+        epoch: epoch + 1,
+        train_loss: lossRows ? lossSum / lossRows : null,
+        train_aux: Object.fromEntries(Object.entries(auxSum).map(([k, v]) => [k, lossRows ? v / lossRows : null])),
+        validation_auc: validation.auc,
+        validation_logloss: validation.logloss,
+        lr: engine.learningRates.dense,
+        seconds: trainSeconds,
+        samples_per_second: data.train.rows / trainSeconds,
+        improved: decision.improved,
+        skipped_batches: engine.skippedSteps,
+      };
+      jsonl.append(line);
+      log(
+        `epoch ${epoch + 1}: loss ${fmt(line.train_loss)}, validation AUC ${fmt(validation.auc)} ` +
+          `logloss ${fmt(validation.logloss)}${decision.improved ? ' (best)' : ''}, ${Math.round(line.samples_per_second)} samples/s`,
+      );
+    }
+  } finally {
+    jsonl.close();
+  }
+
+  // Best weights are restored whether early stopping fired or the epoch limit was hit. With a validation AUC that
+  // was never defined (one-class validation data) there is no best epoch and the last weights stay.
+  if (early.bestEpoch !== null && existsSync(files.best)) engine.load(files.best);
+  else log('validation AUC was never defined (one class?): keeping the last epoch weights');
+  validation = await evaluateSplit(engine, data, data.validation, train);
+  return {
+    engine,
+    compiled,
+    modelConfig,
+    bestEpoch: early.bestEpoch,
+    epochsRun: state.epoch,
+    validation,
+    seconds: state.seconds,
+    samplesPerSecond: state.seconds > 0 ? state.samples / state.seconds : 0,
+    parameters: countParameters(compiled, data.fields),
+    skippedBatches: engine.skippedSteps,
+  };
+}
+
+function checkpointFiles(dir: string) {
+  const checkpoints = join(dir, 'checkpoints');
+  return {
+    dir: checkpoints,
+    best: join(checkpoints, 'best.bin'),
+    state: join(checkpoints, 'trainer.json'),
+    log: join(dir, 'log.jsonl'),
+  };
+}
+
+function saveAtomic(engine: EngineModel, file: string): void {
+  const tmp = `${file}.tmp`;
+  engine.save(tmp);
+  renameSync(tmp, file);
+}
+
+const fmt = (x: number | null) => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
