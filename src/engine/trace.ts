@@ -59,7 +59,12 @@ export class Trace {
   }
 
   node(t: Tensor): Node {
-    if (t.traceId !== this.id) throw new InternalError('a tensor from another trace was used');
+    if (t.traceId !== this.id) {
+      throw new OptmsmError('E_ENGINE_GRAPH', 'a tensor from another trace was used (created outside the build function?)', {
+        location: sourceLine(),
+        hint: 'create every tensor, constants included, inside the function passed to compile()',
+      });
+    }
     return this.nodes[t.id];
   }
 

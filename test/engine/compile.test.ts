@@ -68,6 +68,20 @@ describe('compile', () => {
     expect(bad).toThrow(/gradInputs names 'nope'/);
   });
 
+  it('gives zeros for a gradInput the loss does not use, and rejects tensors from another trace', async () => {
+    const m = E.compile(() => {
+      E.input('unused', ['B', 2]);
+      const x = E.input('x', ['B']);
+      return { loss: E.reduceSum(E.mul(x, x), [0]), outputs: {}, gradInputs: ['unused', 'x'] };
+    });
+    const out = await runGraph(m.training, { unused: { values: Float32Array.of(1, 2, 3, 4), shape: ['B', 2] }, x: { values: Float32Array.of(1, 3), shape: ['B'] } }, 2);
+    expect([...out['grad/unused']]).toEqual([0, 0, 0, 0]);
+    expect([...out['grad/x']]).toEqual([2, 6]);
+    let leaked: E.Tensor | undefined;
+    E.compile(() => ((leaked = E.constant([1], [])), { loss: leaked, outputs: {} }));
+    expect(() => E.compile(() => ({ loss: E.add(leaked!, 1), outputs: {} }))).toThrow(/a tensor from another trace was used/);
+  });
+
   it('rejects a loss that is not a scalar and a duplicate param name', () => {
     expect(() => E.compile(() => ({ loss: E.input('x', ['B']), outputs: {} }))).toThrow(/loss must be a float32 scalar, got \[B\]/);
     const dup = () => E.compile(() => {

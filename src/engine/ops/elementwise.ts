@@ -1,6 +1,6 @@
 // Elementwise ops with numpy broadcasting. Gradients come back in the output's shape; autodiff.ts sums
 // them down to each input's shape.
-import { type Tensor, broadcastShapes, formatShape } from '../tensor.js';
+import { type Tensor, broadcastShapes } from '../tensor.js';
 import { type OutInfo, shapeError } from '../trace.js';
 import { type OpDef, ONNX_DTYPE, apply, defineOp, lift } from './op.js';
 
@@ -68,7 +68,8 @@ export const elementwiseOps = {
   cast: defineOp<{ to: Tensor['dtype'] }>({
     infer: ([x], { to }) => ({ shape: [...x.shape], dtype: to }),
     emit: (c, n, { to }) => c.node('Cast', [c.name(n.inputs[0])], { to: ONNX_DTYPE[to] })[0],
-    vjp: (g, [x]) => [x.dtype === 'float32' && g.dtype === 'float32' ? g : null],
+    // cast() skips same-dtype casts, so a recorded cast changes the dtype and passes no gradient.
+    vjp: () => [null],
   }),
 } satisfies Record<string, OpDef<never>>;
 
@@ -100,7 +101,7 @@ export const cast = (x: Tensor, dtype: Tensor['dtype']): Tensor => (x.dtype === 
 
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   if (typeof a === 'number' && typeof b === 'number') {
-    throw shapeError('where', [cond], `at least one tensor branch, got ${formatShape([])} numbers`);
+    throw shapeError('where', [cond], 'at least one tensor branch', `both branches are numbers: ${a}, ${b}`);
   }
   return apply('where', E.where, [cond, lift(a, b), lift(b, a)], {});
 }
