@@ -1,0 +1,106 @@
+// `optmsm bench`: every model (and ablation variant) for every seed on the same prepared data and split, then one
+// table of test AUC/LogLoss overall and per scenario as mean ± std over seeds. Each run writes its own directory;
+// a run whose metrics.json exists is read back instead of retrained, so a killed bench resumes where it stopped.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EncodedColumns, PreparedDataset } from '../data/index.js';
+import { OptmsmError } from '../errors.js';
+import { evaluateByScenario, type RunMetrics, runMetricsSchema } from '../metrics/index.js';
+import { getModel, resolveModelConfig } from '../models/index.js';
+import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import type { RunConfig } from './experiment.js';
+import { type BenchOracle, renderBenchTable, summariseBench, type BenchSummary } from './report.js';
+import { loadData, runTraining } from './run.js';
+
+export interface BenchEntry {
+  model: string;
+  variant?: string;
+  overrides: Record<string, unknown>;
+}
+
+/** The ablations of optmsm-model.md, plus OptMSM's SSH plugged into the classic multi-task baselines. */
+export function ablationEntries(numScenarios: number): BenchEntry[] {
+  return [
+    { model: 'optmsm', variant: 'no-orth', overrides: { lambda_orth: 0 } },
+    { model: 'optmsm', variant: 'orth-parameter', overrides: { orth: 'parameter' } },
+    { model: 'optmsm', variant: 'towers', overrides: { prediction: 'towers' } },
+    { model: 'shared-bottom', variant: 'hyper', overrides: { prediction: 'hyper' } }, // SEL replaced by a shared bottom
+    { model: 'mmoe', variant: 'hyper', overrides: { prediction: 'hyper' } },
+    { model: 'ple', variant: 'hyper', overrides: { prediction: 'hyper' } },
+    { model: 'optmsm', variant: 'combine-own', overrides: { combine: 'own' } },
+    { model: 'optmsm', variant: 'combine-concat', overrides: { combine: 'concat' } },
+    { model: 'optmsm', variant: 'k-2s', overrides: { num_shared: 2 * numScenarios } },
+    { model: 'optmsm', variant: 'hyper-full', overrides: { hyper_mode: 'full' } },
+    { model: 'optmsm', variant: 'hyper-scale', overrides: { hyper_mode: 'scale' } },
+  ];
+}
+
+export interface BenchOptions {
+  config: RunConfig;
+  models: string[];
+  seeds: number[];
+  ablations: boolean;
+  /** Named variants from the run config to include (all by default when ablations are on). */
+  out: string;
+  epochs?: number;
+  log?: (line: string) => void;
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface BenchOutcome {
+  summary: BenchSummary;
+  runs: RunMetrics[];
+  markdown: string;
+  text: string;
+  files: { json: string; markdown: string };
+}
+
+/** The best any model can do on the synthetic data: AUC of the true click probability it carries. */
+export function oracleOf(data: PreparedDataset, columns: EncodedColumns = data.test): BenchOracle | undefined {
+  const truth = columns.extra.true_prob;
+  if (!(truth instanceof Float64Array)) return undefined;
+  const split = evaluateByScenario(Float32Array.from(truth), columns.label, columns.scenario, data.scenarios.values);
+  return { auc: split.auc, scenarios: Object.fromEntries(Object.entries(split.scenarios).map(([k, v]) => [k, v.auc])) };
+}
+
+const entryLabel = (e: BenchEntry) => (e.variant ? `${e.model}.${e.variant}` : e.model);
+
+export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
+  const { config, seeds } = options;
+  const log = options.log ?? (() => {});
+  const data = await loadData(config, log);
+  const entries: BenchEntry[] = options.models.map((model) => ({ model, overrides: {} }));
+  if (options.ablations) entries.push(...ablationEntries(data.scenarios.values.length));
+  for (const [variant, v] of Object.entries(config.variants)) entries.push({ model: v.model, variant, overrides: v.config });
+  // Validate every model and option before the first (long) run starts.
+  for (const e of entries) resolveModelConfig(getModel(e.model), { ...(config.models[e.model] ?? {}), ...e.overrides });
+
+  mkdirSync(options.out, { recursive: true });
+  const runs: RunMetrics[] = [];
+  for (const entry of entries) {
+    for (const seed of seeds) {
+      const dir = join(options.out, `${config.name}.${entryLabel(entry)}`, `seed-${seed}`);
+      const metricsFile = join(dir, 'metrics.json');
+      if (existsSync(metricsFile)) {
+        runs.push(readJsonFileSync(metricsFile, runMetricsSchema, { what: 'bench run metrics' }));
+        log(`${entryLabel(entry)} seed ${seed}: done before, read ${metricsFile}`);
+        continue;
+      }
+      log(`${entryLabel(entry)} seed ${seed}: training`);
+      const { metrics } = await runTraining({
+        config, model: entry.model, modelOverrides: entry.overrides, variant: entry.variant, seed, out: dir, data,
+        epochs: options.epochs, resume: existsSync(join(dir, 'checkpoints', 'trainer.json')), log, progress: options.progress,
+      });
+      runs.push(metrics);
+      log(`${entryLabel(entry)} seed ${seed}: test AUC ${metrics.test.auc?.toFixed(4) ?? 'n/a'}`);
+    }
+  }
+  if (runs.length === 0) throw new OptmsmError('E_CLI_USAGE', 'the bench has no runs', { expected: 'at least one model and one seed' });
+  const reference = entries.some((e) => e.model === 'optmsm' && !e.variant) ? 'optmsm' : entryLabel(entries[0]);
+  const summary = summariseBench(runs, { reference, oracle: oracleOf(data) });
+  const markdown = renderBenchTable(summary, 'markdown');
+  const files = { json: join(options.out, 'bench.json'), markdown: join(options.out, 'bench.md') };
+  writeJsonAtomicSync(files.json, { dataset: config.name, config: config.file, seeds, summary, runs });
+  writeFileSync(files.markdown, `${markdown}\n`);
+  return { summary, runs, markdown, text: renderBenchTable(summary, 'text'), files };
+}
