@@ -1,4 +1,5 @@
 // compile(): graph layout (inputs, outputs, theta), training/inference agreement, buffers and trace checks.
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import * as E from '../../src/engine/index.js';
@@ -54,6 +55,19 @@ describe('compile', () => {
     expect([...train['out/y']]).toEqual([-1, -2, 1, 2]);
     const infer = await runGraph(m.inference, feeds, 2);
     expect([...infer['out/y']]).toEqual([-9, -18, -7, -14]);
+  });
+
+  it('sums the gradient of a param used three times in one Sum node, and scopes param names', () => {
+    const m = E.compile(() => {
+      const x = E.input('x', ['B', 2]);
+      const w = E.scope('tower', () => E.scope('0', () => E.param('weight', [2, 2], { kind: 'he_uniform' })));
+      const y = E.matmul(E.matmul(E.matmul(x, w), w), w);
+      return { loss: E.reduceSum(y, [0, 1]), outputs: {} };
+    });
+    expect(m.params.map((p) => p.name)).toEqual(['tower.0.weight']);
+    const graph = onnxProto.onnx.ModelProto.decode(m.training).graph!;
+    const sums = graph.node!.filter((n) => n.opType === 'Sum');
+    expect(sums.map((n) => n.input!.length)).toEqual([3]);
   });
 
   it('rejects params declared only while training and gradInputs that are not inputs', () => {
