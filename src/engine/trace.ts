@@ -136,10 +136,17 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
 
 /** The first stack frame outside the engine: the model line that called the op. */
 export function sourceLine(): string {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  const outside = frames.find((f) => !/[/\\]src[/\\]engine[/\\]/.test(f) && !f.includes('node:'));
-  const m = outside?.match(/\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/);
-  return m ? m[1].replace(/^file:\/\//, '') : 'unknown location';
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64; // composite ops nest deeper than the default 10 frames
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const files = stack
+    .split('\n')
+    .slice(1)
+    .map((f) => f.match(/\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/)?.[1])
+    .filter((f): f is string => f !== undefined && !f.startsWith('node:'));
+  const outside = files.find((f) => !/[/\\]src[/\\]engine[/\\]/.test(f));
+  return outside ? outside.replace(/^file:\/\//, '') : 'unknown location';
 }
 
 /** E_ENGINE_SHAPE naming the op, the argument shapes and the model line. */
