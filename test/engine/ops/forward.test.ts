@@ -67,6 +67,15 @@ describe('shape errors', () => {
     expect(err.location).toMatch(/forward\.test\.ts:\d+/);
   });
 
+  it('names the model line for an error raised inside layerNorm', () => {
+    const build = () => {
+      const x = E.input('x', ['B', 4]);
+      const y = E.layerNorm(x, E.param('g', [3], { kind: 'ones' }), E.param('b', [4], { kind: 'zeros' })); // line to name
+      return { loss: E.reduceSum(y, [0, 1]), outputs: {} };
+    };
+    expect(() => E.compile(build)).toThrow(/^layerNorm: x \[\.\., D\] .*got \[B, 4\] float32, \[3\] float32, \[4\] float32 at .*forward\.test\.ts:\d+:\d+$/);
+  });
+
   it('rejects a matmul with mismatched inner dims and a bad reshape', () => {
     const run = (fn: () => void) => () => E.compile(() => (fn(), { loss: E.constant([0], []), outputs: {} }));
     expect(run(() => E.matmul(E.input('a', ['B', 3]), E.param('w', [4, 2], { kind: 'zeros' })))).toThrow(/matmul: .*inner dims 3 and 4 differ.*\[B, 3\] float32, \[4, 2\] float32/);
