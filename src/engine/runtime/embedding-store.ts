@@ -3,6 +3,7 @@
 // allocation, ids deduplicated with a dense row -> slot map (reset after each step, so its cost is O(batch)),
 // and every scratch buffer kept between steps.
 import { OptmsmError } from '../../errors.js';
+import { float32, int32 } from './helper-thread.js';
 import { fillInit } from './init.js';
 import type { Rng } from './rng.js';
 import type { Init } from '../tensor.js';
@@ -69,12 +70,15 @@ export class EmbeddingStore {
   /** Per bag field, per sample: the pooling scale (1/count for mean, 1 for sum, 0 for an empty bag). */
   private scales: (Float32Array | null)[] = [];
   private pending = false;
+  private readonly shared: boolean;
   /** Keeps the prefetching loads of copyRows observable, so that they are not optimised away. */
   private sink = 0;
   private pendingSize = 0;
 
-  constructor(fields: readonly EmbeddingField[], rng: Rng) {
+  /** With `shared`, tables and gradient scratch live in SharedArrayBuffers (for the sparse helper thread). */
+  constructor(fields: readonly EmbeddingField[], rng: Rng, options: { shared?: boolean } = {}) {
     this.fields = fields;
+    this.shared = options.shared ?? false;
     this.tableStates = new Map();
     const specs = new Map<string, EmbeddingField>();
     let offset = 0;
@@ -96,7 +100,7 @@ export class EmbeddingStore {
           });
         }
         specs.set(tableName, field);
-        const data = new Float32Array(field.vocabSize * field.dim);
+        const data = float32(field.vocabSize * field.dim, this.shared);
         fillInit(data, [field.vocabSize, field.dim], field.init ?? DEFAULT_EMBEDDING_INIT, rng);
         data.fill(0, 0, field.dim);
         this.tableStates.set(tableName, {
@@ -267,8 +271,8 @@ export class EmbeddingStore {
     for (const state of this.tableStates.values()) {
       const capacity = Math.min(state.lookups, state.table.rows);
       if (state.unique.length < capacity) {
-        state.unique = new Int32Array(capacity);
-        state.grad = new Float32Array(capacity * state.table.dim);
+        state.unique = int32(capacity, this.shared);
+        state.grad = float32(capacity * state.table.dim, this.shared);
       }
       state.count = 0;
     }

@@ -3,11 +3,13 @@
 // dense optimizer to theta and the lazy sparse optimizer to the rows the batch touched, and stores the new
 // buffer values. Everything that decides the next step (weights, moments, step counts, the dropout PRNG) is in
 // getState()/save(), so a run resumed from a saved state continues bit for bit as if never interrupted.
+import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { OptmsmError } from '../../errors.js';
 import type { CompiledModel } from '../compile.js';
 import type { Dim } from '../tensor.js';
 import { EmbeddingStore, type EmbeddingField } from './embedding-store.js';
+import { HelperThread } from './helper-thread.js';
 import { fillInit } from './init.js';
 import { type ClipScope, clipGlobalNorm } from './optim/clip.js';
 import { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from './optim/dense.js';
@@ -36,6 +38,11 @@ export interface EngineModelOptions {
   clipScope?: ClipScope;
   /** Name of the data input that receives the gathered embeddings. Default 'E'. */
   embeddingInput?: string;
+  /**
+   * Threads for the sparse update: 2 puts half of each step's rows on a helper thread (helper-thread.ts).
+   * Default 2 when the machine has 2 or more cores, else 1. Results are identical either way.
+   */
+  sparseThreads?: 1 | 2;
 }
 
 export interface TrainStepResult {
@@ -90,6 +97,8 @@ export class EngineModel {
   private stepCount = 0;
   private skippedCount = 0;
 
+  private readonly helper: HelperThread | null;
+
   private constructor(options: EngineModelOptions, training: Session, inference: Session) {
     const { compiled } = options;
     this.options = options;
@@ -105,10 +114,11 @@ export class EngineModel {
       this.buffers[b.name] = new Float32Array(b.size);
       fillInit(this.buffers[b.name], b.shape, b.init, initRng);
     }
-    this.store = new EmbeddingStore(options.fields, initRng);
+    this.helper = (options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1)) === 2 ? new HelperThread() : null;
+    this.store = new EmbeddingStore(options.fields, initRng, { shared: this.helper !== null });
     this.rng = initRng.fork();
     this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
-    this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables);
+    this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables, this.helper);
     this.embeddingInput = this.checkEmbeddingInput(options.embeddingInput ?? 'E');
   }
 
@@ -255,7 +265,7 @@ export class EngineModel {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.training.release(), this.inference.release()]);
+    await Promise.all([this.training.release(), this.inference.release(), this.helper?.terminate()]);
   }
 
   private stateViews(copy: boolean): EngineState {

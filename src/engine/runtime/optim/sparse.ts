@@ -1,9 +1,11 @@
 // Lazy optimizers for embedding rows: only the rows a batch touched are read and written, so a step costs
 // O(batch), not O(table). SparseAdam reproduces torch.optim.SparseAdam operation by operation in float32
-// (Math.fround after each op), including its bias correction by the optimizer's global step count, not a
+// (Math.fround after each op, in row-kernels.ts), including its bias correction by the optimizer's global step count, not a
 // per-row count: a row seen for the first time at step 1000 gets step 1000's correction, as in torch.
 import { OptmsmError } from '../../../errors.js';
 import type { EmbeddingTable, SparseRowGrad } from '../embedding-store.js';
+import { type HelperThread, float32 } from '../helper-thread.js';
+import { adagradRows, adamRows } from '../row-kernels.js';
 import type { OptimizerSlots } from './dense.js';
 
 export interface SparseOptimizerConfig {
@@ -20,23 +22,32 @@ export interface SparseOptimizerConfig {
 }
 
 const fr = Math.fround;
+/** Below this many rows a step is not worth handing half of to the helper thread. */
+const MIN_SPLIT_ROWS = 2048;
 
 export class SparseOptimizer {
   readonly config: Readonly<SparseOptimizerConfig>;
   lr: number;
-  private readonly tables = new Map<string, { step: number; slots: Record<string, Float32Array> }>();
+  private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array> }>();
+  private readonly helper: HelperThread | null;
 
-  constructor(config: SparseOptimizerConfig, tables: readonly EmbeddingTable[]) {
+  /**
+   * With a `helper` thread, each step's rows are split between it and this thread; the tables must then be in
+   * shared memory (EmbeddingStore's `shared` option), and the moments are allocated there too.
+   */
+  constructor(config: SparseOptimizerConfig, tables: readonly EmbeddingTable[], helper: HelperThread | null = null) {
     this.config = { ...config };
     this.lr = config.lr;
-    for (const t of tables) {
+    this.helper = helper;
+    const shared = helper !== null;
+    tables.forEach((t, index) => {
       const n = t.data.length;
       const slots: Record<string, Float32Array> =
         config.name === 'adam'
-          ? { exp_avg: new Float32Array(n), exp_avg_sq: new Float32Array(n) }
-          : { sum: new Float32Array(n).fill(config.initialAccumulator ?? 0) };
-      this.tables.set(t.name, { step: 0, slots });
-    }
+          ? { exp_avg: float32(n, shared), exp_avg_sq: float32(n, shared) }
+          : { sum: float32(n, shared).fill(config.initialAccumulator ?? 0) };
+      this.tables.set(t.name, { index, step: 0, slots });
+    });
   }
 
   /** Updates the touched rows of each table in `grads` (one entry per table that the batch used). */
@@ -45,61 +56,28 @@ export class SparseOptimizer {
       const state = this.tables.get(g.table.name);
       if (!state) throw new OptmsmError('E_ENGINE_STATE', `sparse optimizer has no state for table ${g.table.name}`);
       state.step++;
-      if (this.config.name === 'adam') this.adam(g, state.slots, state.step);
-      else this.adagrad(g, state.slots);
-    }
-  }
-
-  private adam(g: SparseRowGrad, slots: Record<string, Float32Array>, step: number): void {
-    const c = this.config;
-    const beta1 = c.beta1 ?? 0.9;
-    const beta2 = c.beta2 ?? 0.999;
-    const oneMinusB1 = fr(1 - beta1);
-    const oneMinusB2 = fr(1 - beta2);
-    const eps = fr(c.eps ?? 1e-8);
-    const l2 = fr(c.l2 ?? 0);
-    const stepSize = (this.lr * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
-    const negStep = fr(-stepSize);
-    const { dim, data: p } = g.table;
-    const m = slots.exp_avg;
-    const v = slots.exp_avg_sq;
-    const { rows, grad, count } = g;
-    for (let s = 0; s < count; s++) {
-      const r = rows[s] * dim;
-      const gb = s * dim;
-      for (let j = 0; j < dim; j++) {
-        const i = r + j;
-        const pi = p[i];
-        const gi = l2 === 0 ? grad[gb + j] : fr(grad[gb + j] + fr(l2 * pi));
-        const m0 = m[i];
-        const v0 = v[i];
-        const mn = fr(m0 + fr(fr(gi - m0) * oneMinusB1));
-        const vn = fr(v0 + fr(fr(fr(gi * gi) - v0) * oneMinusB2));
-        m[i] = mn;
-        v[i] = vn;
-        p[i] = pi + fr(negStep * fr(mn / fr(fr(Math.sqrt(vn)) + eps)));
+      const c = this.config;
+      const l2 = fr(c.l2 ?? 0);
+      const { dim, data: p } = g.table;
+      const { rows, grad, count } = g;
+      const split = this.helper !== null && count >= MIN_SPLIT_ROWS ? count >> 1 : count;
+      let params: number[];
+      if (c.name === 'adam') {
+        const beta1 = c.beta1 ?? 0.9;
+        const beta2 = c.beta2 ?? 0.999;
+        const stepSize = (this.lr * Math.sqrt(1 - beta2 ** state.step)) / (1 - beta1 ** state.step);
+        params = [fr(1 - beta1), fr(1 - beta2), fr(c.eps ?? 1e-8), l2, fr(-stepSize)];
+      } else {
+        params = [fr(c.eps ?? 1e-10), 0, 0, l2, fr(-this.lr)];
       }
-    }
-  }
-
-  private adagrad(g: SparseRowGrad, slots: Record<string, Float32Array>): void {
-    const c = this.config;
-    const eps = fr(c.eps ?? 1e-10);
-    const l2 = fr(c.l2 ?? 0);
-    const negLr = fr(-this.lr);
-    const { dim, data: p } = g.table;
-    const sum = slots.sum;
-    const { rows, grad, count } = g;
-    for (let s = 0; s < count; s++) {
-      const r = rows[s] * dim;
-      const gb = s * dim;
-      for (let j = 0; j < dim; j++) {
-        const i = r + j;
-        const pi = p[i];
-        const gi = l2 === 0 ? grad[gb + j] : fr(grad[gb + j] + fr(l2 * pi));
-        const si = fr(sum[i] + fr(gi * gi));
-        sum[i] = si;
-        p[i] = pi + fr(negLr * fr(gi / fr(fr(Math.sqrt(si)) + eps)));
+      const m = c.name === 'adam' ? state.slots.exp_avg : state.slots.sum;
+      const v = c.name === 'adam' ? state.slots.exp_avg_sq : null;
+      if (split < count) this.helper!.start(c.name, state.index, { p, m, v, rows, grad, dim }, split, count, params);
+      try {
+        if (v !== null) adamRows(p, m, v, rows, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
+        else adagradRows(p, m, rows, grad, dim, 0, split, params[0], l2, params[4]);
+      } finally {
+        if (split < count) this.helper!.wait();
       }
     }
   }

@@ -1,0 +1,118 @@
+// One helper thread that takes half of the rows of each sparse optimizer step. session.run blocks the JS
+// thread and ONNX Runtime keeps both cores busy while it runs, so there is nothing to overlap with the graph;
+// but the sparse update between runs is random memory access on one core, and at 1M rows it is the largest
+// cost after the graph (engine.md). Splitting it over two threads roughly halves it.
+//
+// The tables and moments live in SharedArrayBuffers; commands go through a small shared Int32Array and
+// Atomics.wait/notify (no event-loop round trip), buffers are handed over once by postMessage and picked up
+// synchronously. The worker is created from source (ROW_KERNELS_SOURCE), so it needs no loader for TypeScript.
+import { Worker } from 'node:worker_threads';
+import { InternalError } from '../../errors.js';
+import { ROW_KERNELS_SOURCE } from './row-kernels.js';
+
+const CMD_SEQ = 0;
+const DONE_SEQ = 1;
+const OP = 2;
+const SLOT = 3;
+const START = 4;
+const END = 5;
+const OP_ADAM = 1;
+const OP_ADAGRAD = 2;
+const OP_STOP = 3;
+
+const WORKER_SOURCE = `
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
+${ROW_KERNELS_SOURCE}
+const ctrl = workerData.ctrl;
+const params = workerData.params;
+const slots = [];
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${CMD_SEQ}, seen);
+  seen = Atomics.load(ctrl, ${CMD_SEQ});
+  for (let msg; (msg = receiveMessageOnPort(parentPort)); ) slots[msg.message.slot] = msg.message.arrays;
+  const op = ctrl[${OP}];
+  if (op === ${OP_STOP}) break;
+  const a = slots[ctrl[${SLOT}]];
+  if (op === ${OP_ADAM}) {
+    adamRows(a.p, a.m, a.v, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[1], params[2], params[3], params[4]);
+  } else {
+    adagradRows(a.p, a.m, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[3], params[4]);
+  }
+  Atomics.store(ctrl, ${DONE_SEQ}, seen);
+  Atomics.notify(ctrl, ${DONE_SEQ});
+}
+`;
+
+/** The arrays of one table as the helper sees them; `m` is the Adagrad sum for adagrad, `v` then unused. */
+export interface HelperArrays {
+  p: Float32Array;
+  m: Float32Array;
+  v: Float32Array | null;
+  rows: Int32Array;
+  grad: Float32Array;
+  dim: number;
+}
+
+export class HelperThread {
+  private readonly worker: Worker;
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+  private readonly params = new Float64Array(new SharedArrayBuffer(8 * 8));
+  private readonly attached: HelperArrays[] = [];
+  private seq = 0;
+  private busy = false;
+
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: this.ctrl, params: this.params } });
+    // Never keep the process alive for the helper's sake.
+    this.worker.unref();
+  }
+
+  /**
+   * Starts the rows [start, end) of `slot`'s arrays on the helper thread. `arrays` must be SharedArrayBuffer
+   * views; they are sent again only when they changed since the last call for this slot.
+   */
+  start(op: 'adam' | 'adagrad', slot: number, arrays: HelperArrays, start: number, end: number, params: readonly number[]): void {
+    if (this.busy) throw new InternalError('helper thread started twice without wait()');
+    const known = this.attached[slot];
+    if (!known || known.p !== arrays.p || known.m !== arrays.m || known.v !== arrays.v || known.rows !== arrays.rows || known.grad !== arrays.grad) {
+      this.worker.postMessage({ slot, arrays });
+      this.attached[slot] = { ...arrays };
+    }
+    for (let i = 0; i < params.length; i++) this.params[i] = params[i];
+    this.ctrl[OP] = op === 'adam' ? OP_ADAM : OP_ADAGRAD;
+    this.ctrl[SLOT] = slot;
+    this.ctrl[START] = start;
+    this.ctrl[END] = end;
+    this.busy = true;
+    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
+    Atomics.notify(this.ctrl, CMD_SEQ);
+  }
+
+  /** Blocks until the started range is done. */
+  wait(): void {
+    // The worker cannot fail on valid arrays; the deadline only turns a dead worker into an error, not a hang.
+    const deadline = Date.now() + 120_000;
+    while (Atomics.load(this.ctrl, DONE_SEQ) !== this.seq) {
+      Atomics.wait(this.ctrl, DONE_SEQ, Atomics.load(this.ctrl, DONE_SEQ), 1000);
+      if (Date.now() > deadline) throw new InternalError('the sparse-update helper thread stopped responding');
+    }
+    this.busy = false;
+  }
+
+  async terminate(): Promise<void> {
+    this.ctrl[OP] = OP_STOP;
+    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
+    Atomics.notify(this.ctrl, CMD_SEQ);
+    await this.worker.terminate();
+  }
+}
+
+/** A Float32Array in shared memory when `shared`, so that the helper thread can work on it. */
+export function float32(n: number, shared: boolean): Float32Array {
+  return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+}
+
+export function int32(n: number, shared: boolean): Int32Array {
+  return shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
+}
