@@ -2,7 +2,7 @@
 export type { EncodedColumns, FieldInfo } from './types.js';
 export {
   loadDatasetConfig, parseDatasetConfig, datasetConfigSchema, SPLITS,
-  type DatasetConfig, type DatasetConfigInput, type FeatureSpec, type SplitName, type SplitSpec, type CsvOptions, type DataFormat,
+  type DatasetConfig, type DatasetConfigInput, type FeatureSpec, type SyntheticSpec, type SplitName, type SplitSpec, type CsvOptions, type DataFormat,
 } from './schema.js';
 export { parseLabelRule, applyLabelRule, type LabelRule } from './label-rule.js';
 export { FeatureEncoder, ENCODER_FORMAT_VERSION, PAD_ID, OOV_ID, type EncoderState, type FieldState } from './feature-encoder.js';
@@ -13,3 +13,11 @@ export {
 export { readRows, readSplit, type StoredDataset } from './store.js';
 export { ratioSplitOf } from './encode.js';
 export type { BadRow } from './read.js';
+export {
+  batchIterator, streamBatches, numericMatrix, batchCount, permutation, mulberry32, gatherColumns,
+  type Batch, type BatchOptions, type StreamOptions,
+} from './batches.js';
+export {
+  generateSynthetic, ensureSyntheticData, syntheticConfigYaml, SYNTHETIC_COLUMNS, DEFAULTS as SYNTHETIC_DEFAULTS,
+  type SyntheticOptions, type SyntheticResult, type ScenarioSummary,
+} from './synthetic.js';

@@ -103,6 +103,19 @@ export const datasetConfigSchema = z.strictObject({
   min_count: z.number().int().positive().default(1),
   features: z.array(featureSchema).min(1),
   extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
+  synthetic: z
+    .strictObject({
+      rows: z.number().int().positive(),
+      scenarios: z.number().int().min(1).max(64).default(4),
+      users: z.number().int().positive().default(5000),
+      items: z.number().int().positive().default(2000),
+      latent_dim: z.number().int().positive().default(8),
+      seed: z.number().int().nonnegative().default(42),
+      noise: z.number().nonnegative().default(1),
+      zipf: z.number().positive().default(1.05),
+    })
+    .optional()
+    .describe('how to regenerate the (single) data file with the built-in generator when it is missing'),
 });
 
 export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
@@ -161,6 +174,17 @@ export interface CsvOptions {
   header: boolean;
 }
 
+export interface SyntheticSpec {
+  rows: number;
+  scenarios: number;
+  users: number;
+  items: number;
+  latentDim: number;
+  seed: number;
+  noise: number;
+  zipf: number;
+}
+
 export interface DatasetConfig {
   name: string;
   /** Absolute paths, globs or directories; per split when the split is given as files. */
@@ -173,6 +197,8 @@ export interface DatasetConfig {
   onBadRow: 'error' | 'skip';
   features: FeatureSpec[];
   extraColumns: string[];
+  /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
+  synthetic: SyntheticSpec | null;
   /** Where the config came from (relative paths resolve against its directory). */
   source: string;
 }
@@ -193,6 +219,11 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
         test: toList(c.files.test).map(abs),
       };
   const perSplitFiles = !Array.isArray(files);
+  if (c.synthetic && (perSplitFiles || files.length !== 1)) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${source}: synthetic: needs exactly one data file`, {
+      location: `${source}: files`, expected: 'one .csv or .parquet path', found: JSON.stringify(c.files),
+    });
+  }
   const split: SplitSpec | undefined = c.split ?? (perSplitFiles ? { kind: 'files' } : undefined);
   if (split === undefined) {
     throw new OptmsmError('E_CONFIG_INVALID', `${source}: the dataset needs a split`, {
@@ -265,6 +296,12 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
     onBadRow: c.on_bad_row,
     features,
     extraColumns: c.extra_columns,
+    synthetic: c.synthetic
+      ? {
+          rows: c.synthetic.rows, scenarios: c.synthetic.scenarios, users: c.synthetic.users, items: c.synthetic.items,
+          latentDim: c.synthetic.latent_dim, seed: c.synthetic.seed, noise: c.synthetic.noise, zipf: c.synthetic.zipf,
+        }
+      : null,
     source,
   };
 }
