@@ -85,7 +85,7 @@ export function compile(build: () => GraphSpec): CompiledModel {
       outs.push([`grad/${train.node(t).leaf!.name}`, g]);
     });
     if (params.length > 0) {
-      const flat = params.map((p, i) => reshape(grads[i] ?? constant(new Float32Array(p.size), [p.size]), [p.size]));
+      const flat = params.map((p, i) => reshape(grads[i] ?? constantLike(paramNodes[i].out), [p.size]));
       outs.push(['grad/theta', concat(flat, 0)]);
     }
     for (const [name, next] of train.assignments) outs.push([`next/${name}`, next]);
@@ -128,7 +128,7 @@ export function compile(build: () => GraphSpec): CompiledModel {
   };
 }
 
-/** Zeros of t's shape, for a gradInput the loss does not depend on. */
+/** Zeros of t's shape (an Expand, not an initializer), for a tensor the loss does not depend on. */
 function constantLike(t: Tensor): Tensor {
   return expandAs(constant([0], []), t);
 }
