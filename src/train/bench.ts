@@ -40,7 +40,6 @@ export interface BenchOptions {
   models: string[];
   seeds: number[];
   ablations: boolean;
-  /** Named variants from the run config to include (all by default when ablations are on). */
   out: string;
   epochs?: number;
   log?: (line: string) => void;
@@ -63,6 +62,17 @@ export function oracleOf(data: PreparedDataset, columns: EncodedColumns = data.t
   return { auc: split.auc, scenarios: Object.fromEntries(Object.entries(split.scenarios).map(([k, v]) => [k, v.auc])) };
 }
 
+/** The run config's named variants (`optmsm.no-orth: {model, config}`), or the built-in ablations without any. */
+function ablationsOf(config: RunConfig, numScenarios: number): BenchEntry[] {
+  const named = Object.entries(config.variants);
+  if (named.length === 0) return ablationEntries(numScenarios);
+  return named.map(([name, v]) => ({
+    model: v.model,
+    variant: name.startsWith(`${v.model}.`) ? name.slice(v.model.length + 1) : name,
+    overrides: v.config,
+  }));
+}
+
 const entryLabel = (e: BenchEntry) => (e.variant ? `${e.model}.${e.variant}` : e.model);
 
 export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
@@ -70,8 +80,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const log = options.log ?? (() => {});
   const data = await loadData(config, log);
   const entries: BenchEntry[] = options.models.map((model) => ({ model, overrides: {} }));
-  if (options.ablations) entries.push(...ablationEntries(data.scenarios.values.length));
-  for (const [variant, v] of Object.entries(config.variants)) entries.push({ model: v.model, variant, overrides: v.config });
+  if (options.ablations) entries.push(...ablationsOf(config, data.scenarios.values.length));
   // Validate every model and option before the first (long) run starts.
   for (const e of entries) resolveModelConfig(getModel(e.model), { ...(config.models[e.model] ?? {}), ...e.overrides });
 

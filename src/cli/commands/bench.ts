@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { modelNames } from '../../models/index.js';
+import { loadRunConfig, runBench } from '../../train/index.js';
+import { logLine, nameList, positiveInt } from './options.js';
+
+interface BenchFlags { config: string; models?: string[]; seeds?: number; ablations?: boolean; out?: string; epochs?: number }
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('train models x seeds on one split; write bench.json and a Markdown table (mean ± std over seeds)')
+    .requiredOption('--config <file>', 'run config or dataset config')
+    .option('--models <list>', `comma-separated models (default: all of ${modelNames().join(',')})`, nameList)
+    .option('--seeds <n>', 'number of seeds (the config\'s seeds, then the next integers)', positiveInt)
+    .option('--ablations', 'add the OptMSM ablation rows (the config\'s variants, or the built-in list)')
+    .option('--out <dir>', 'bench directory (default: runs/bench/<dataset>)')
+    .option('--epochs <n>', 'epoch limit for every run', positiveInt)
+    .action(async (flags: BenchFlags) => {
+      const config = loadRunConfig(flags.config);
+      const count = flags.seeds ?? config.seeds.length;
+      const seeds = Array.from({ length: count }, (_, i) => config.seeds[i] ?? config.seeds[config.seeds.length - 1] + i);
+      const out = flags.out ?? join('runs', 'bench', config.name);
+      const outcome = await runBench({
+        config, models: flags.models ?? modelNames(), seeds, ablations: flags.ablations ?? false, out, epochs: flags.epochs, log: logLine,
+      });
+      process.stdout.write(`\n${outcome.text}\n`);
+      process.stdout.write(`\nwritten: ${outcome.files.json}, ${outcome.files.markdown}\n`);
+    });
+}

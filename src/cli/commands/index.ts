@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { registerBench } from './bench.js';
+import { registerEval } from './eval.js';
+import { registerModels } from './models.js';
+import { registerPredict } from './predict.js';
+import { registerServe } from './serve.js';
+import { registerStart } from './start.js';
+import { registerSynth } from './synth.js';
+import { registerTrain } from './train.js';
+
+export function registerCommands(program: Command): void {
+  for (const register of [registerStart, registerTrain, registerEval, registerPredict, registerBench, registerSynth, registerServe, registerModels]) {
+    register(program);
+  }
+}

@@ -1,0 +1,25 @@
+// Flag parsers shared by the commands: a bad value is a usage error naming the flag and what was expected.
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'`);
+  return n;
+}
+
+export function nameList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError('expected a comma-separated list of names');
+  return names;
+}
+
+/** Plain lines on stderr, so stdout carries only results (tables, JSON). */
+export const logLine = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { loadRunConfig, renderScenarioTable, runTraining } from '../../train/index.js';
+import { logLine, nonNegativeInt, positiveInt } from './options.js';
+
+interface TrainFlags { config: string; model?: string; seed?: number; out?: string; epochs?: number; resume?: boolean; json?: boolean }
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train one model on a dataset and write a run directory')
+    .requiredOption('--config <file>', 'run config (configs/experiments/*.yaml) or dataset config (configs/datasets/*.yaml)')
+    .option('--model <name>', 'model to train (default: the config\'s `model`, else optmsm)')
+    .option('--seed <n>', 'random seed (default: the config\'s first seed)', nonNegativeInt)
+    .option('--out <dir>', 'run directory (default: runs/<dataset>.<model>/seed-<n>)')
+    .option('--epochs <n>', 'epoch limit (overrides train.epochs)', positiveInt)
+    .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--json', 'print metrics.json instead of the table')
+    .action(async (flags: TrainFlags) => {
+      const config = loadRunConfig(flags.config);
+      const model = flags.model ?? config.model;
+      const seed = flags.seed ?? config.seeds[0];
+      const out = flags.out ?? join('runs', `${config.name}.${model}`, `seed-${seed}`);
+      const { metrics, dir } = await runTraining({ config, model, seed, out, epochs: flags.epochs, resume: flags.resume, log: logLine });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`\n${model} on ${config.name}, seed ${seed}: best epoch ${metrics.best_epoch}\n`);
+      process.stdout.write(`${renderScenarioTable(metrics.test, { format: 'text', overallLabel: 'all (test)' })}\n`);
+      process.stdout.write(`\nrun written to ${dir}\n`);
+    });
+}

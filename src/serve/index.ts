@@ -1,0 +1,2 @@
+// The serve room's public surface.
+export { buildApp, predictBodySchema, type AppOptions } from './app.js';
