@@ -1,6 +1,6 @@
 // OptMSM — Tang, Qiao, Fu, Lyu, Liu, He, "OptMSM: Optimizing Multi-Scenario Modeling for Click-Through Rate
 // Prediction", ECML-PKDD 2023, arXiv 2306.13382. Only the abstract is public; this file follows the project's
-// reading of it, docs/../shared/design/optmsm-model.md, step by step:
+// reading of it, ../shared/design/optmsm-model.md (docs/models.md), step by step:
 //   partition   F_sp = scenario field ∪ fields marked specific;  F_sh = the rest
 //   (1) h_sp  = ReLU(W_sp e_sp + b_sp)                                   [B, m]
 //   (3) z_k   = g_k(e_sh), k = 1..K, one stacked MLP (2m ReLU → m)       [B, K, m]
@@ -19,7 +19,7 @@ import {
   type Tensor,
 } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { defineModel } from './model.js';
+import { defineModel, type ModelInputs } from './model.js';
 import { concatFields, fieldsWidth, scenarioFieldName, sharedFilter, specificFilter, namedFilter } from './layers/embedding.js';
 import { gate, mix } from './layers/gate.js';
 import type { Conditioning } from './layers/hyper-linear.js';
@@ -89,17 +89,27 @@ export const optmsm = defineModel({
     });
     const gateK = cfg.combine === 'gate' ? gate('gate', m, K) : null;
     const rDim = m + (cfg.combine === 'concat' ? K * m : m);
-    const scenarioDim = fieldsWidth(ctx.fields, scenarioFilter);
-    const mlpC = cfg.prediction === 'hyper' ? mlp('hyper_input', m, { hidden: [cfg.hyperDim] }) : null;
-    const condDim = cfg.hyperDim + (cfg.hyperScenarioEmbedding ? scenarioDim : 0);
-    const tower = cfg.prediction === 'hyper'
-      ? hyperTower('tower', rDim, {
+    // prediction: (r, h_sp per scenario or sample, scenario ids) → logit
+    let predict: (r: Tensor, hSpN: Tensor, inputs: ModelInputs) => Tensor;
+    if (cfg.prediction === 'towers') {
+      const towers = scenarioMlp('towers', S, rDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
+      predict = (r, _hSpN, inputs) => squeeze(towers(r, inputs.scenario), 1);
+    } else {
+      const mlpC = mlp('hyper_input', m, { hidden: [cfg.hyperDim] });
+      const condDim = cfg.hyperDim + (cfg.hyperScenarioEmbedding ? fieldsWidth(ctx.fields, scenarioFilter) : 0);
+      const tower = hyperTower('tower', rDim, {
         hidden: cfg.towerHidden, generate: cfg.generate, mode: cfg.hyperMode, rank: cfg.hyperRank, condDim, ...act,
-      })
-      : null;
-    const towers = cfg.prediction === 'towers'
-      ? scenarioMlp('towers', S, rDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act })
-      : null;
+      });
+      predict = (r, hSpN, inputs) => {
+        let c = mlpC(hSpN); // [N, h]
+        if (cfg.hyperScenarioEmbedding) {
+          const eScenario = concatFields(inputs, scenarioFilter);
+          c = concat([c, perScenario ? scenarioValues(eScenario, inputs.scenario, S) : eScenario], 1);
+        }
+        const cond: Conditioning = perScenario ? { kind: 'per_scenario', c, scenario: inputs.scenario } : { kind: 'per_sample', c };
+        return tower(r, cond);
+      };
+    }
 
     return (inputs) => {
       const { scenario } = inputs;
@@ -121,11 +131,7 @@ export const optmsm = defineModel({
       else zMixed = reshape(zShared, ['B', K * m]);
       const r = concat([hSp, zMixed], 1); // [B, rDim]
 
-      if (towers) return { logit: squeeze(towers(r, scenario), 1), aux };
-      let c = mlpC!(hSpN); // [N, h]
-      if (cfg.hyperScenarioEmbedding) c = concat([c, atScenarios(concatFields(inputs, scenarioFilter))], 1);
-      const cond: Conditioning = perScenario ? { kind: 'per_scenario', c, scenario } : { kind: 'per_sample', c };
-      return { logit: tower!(r, cond), aux };
+      return { logit: predict(r, hSpN, inputs), aux };
     };
   },
 });

@@ -114,6 +114,11 @@ export class Harness {
       theta: { data: theta, shape: [theta.length] },
     };
     for (const b of this.compiled.buffers) feeds[b.name] = { data: this.buffers[b.name], shape: b.shape };
+    // Keep-all dropout masks: tests compare exact values, so dropout is the identity here.
+    for (const m of this.compiled.dropoutMasks) {
+      const shape = m.shape.map((d) => (d === 'B' ? batch.size : d));
+      feeds[m.name] = { data: new Float32Array(shape.reduce((a, d) => a * d, 1)).fill(1), shape };
+    }
     return feeds;
   }
 
