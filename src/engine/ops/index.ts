@@ -12,7 +12,7 @@ export type OpName =
   | 'neg' | 'relu' | 'sigmoid' | 'tanh' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'leakyRelu'
   | 'matmul' | 'linear'
   | 'reduceSum' | 'count' | 'expandAs' | 'addN'
-  | 'reshape' | 'slice' | 'pad' | 'concat' | 'transpose' | 'gather' | 'scatterAdd'
+  | 'reshape' | 'flatten' | 'slice' | 'pad' | 'concat' | 'transpose' | 'gather' | 'scatterAdd'
   | 'softmax' | 'layerNorm' | 'bceWithLogits';
 
 export const registry = {

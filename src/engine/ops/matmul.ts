@@ -3,6 +3,7 @@
 import { type Dim, type Tensor, broadcastShapes } from '../tensor.js';
 import { type OutInfo, shapeError } from '../trace.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
+import { flatten } from './shape.js';
 
 interface MatmulAttrs {
   transA: boolean;
@@ -44,10 +45,13 @@ export const matmulOps = {
   matmul: defineOp<MatmulAttrs>({
     infer: matmulShape,
     emit: (c, n, attrs) => emitMatmul(c, n.inputs[0], n.inputs[1], attrs),
-    // C = op(A) op(B): dA, dB written as products with flags; the leading-dim broadcast is summed centrally.
+    // C = op(A) op(B): dA, dB written as products with flags; the leading-dim broadcast is summed centrally,
+    // except for a 2-D B shared by a batched A, whose gradient is one flattened product.
     vjp: (g, [a, b], _, { transA: tA, transB: tB }) => [
       tA ? mm(b, g, tB, true) : mm(g, b, false, !tB),
-      tB ? mm(g, a, true, tA) : mm(a, g, !tA, false),
+      b.rank === 2 && a.rank > 2 && !tA
+        ? tB ? mm(flatten(g), flatten(a), true, false) : mm(flatten(a), flatten(g), true, false)
+        : tB ? mm(g, a, true, tA) : mm(a, g, !tA, false),
     ],
   }),
   linear: defineOp({
@@ -66,8 +70,7 @@ export const matmulOps = {
       const y = c.node('MatMul', [c.name(x), c.name(w)])[0];
       return b ? c.node('Add', [y, c.name(b)])[0] : y;
     },
-    // For x of rank > 2, dw comes out batched [.., in, out] and autodiff sums the leading dims.
-    vjp: (g, [x, w, b]) => [mm(g, w, false, true), mm(x, g, true, false), ...(b ? [g] : [])],
+    vjp: (g, [x, w, b]) => [mm(g, w, false, true), mm(flatten(x), flatten(g), true, false), ...(b ? [g] : [])],
   }),
 } satisfies Record<string, OpDef<never>>;
 

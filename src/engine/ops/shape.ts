@@ -31,6 +31,13 @@ export const shapeOps = {
     emit: (c, n, { shape }) => c.node('Reshape', [c.name(n.inputs[0]), c.ints(shape.map((d) => (d === 'B' ? -1 : d)))])[0],
     vjp: (g, [x]) => [reshape(g, [...x.shape])],
   }),
+  // [.., n] -> [N, n] for gradients of weights shared across leading dims (one Gemm instead of a batched
+  // product and a reduction). A 'B' among the leading dims makes N 'B': N is then only ever contracted.
+  flatten: defineOp({
+    infer: ([x]) => ({ shape: [hasBatch(x.shape.slice(0, -1)) ? 'B' : staticSize(x.shape.slice(0, -1)), x.shape[x.rank - 1]], dtype: x.dtype }),
+    emit: (c, n) => c.node('Reshape', [c.name(n.inputs[0]), c.ints([-1, n.inputs[0].shape[n.inputs[0].rank - 1] as number])])[0],
+    vjp: (g, [x]) => [unflatten(g, x)],
+  }),
   slice: defineOp<SliceAttrs>({
     infer: ([x], { axis, start, end }) => ({ shape: withDim(x.shape, axis, end - start), dtype: x.dtype }),
     emit: (c, n, { axis, start, end }) => c.node('Slice', [c.name(n.inputs[0]), c.ints([start]), c.ints([end]), c.ints([axis])])[0],
@@ -84,6 +91,15 @@ export const shapeOps = {
     vjp: (g, [, idx]) => [gather(g, idx), null, null],
   }),
 } satisfies Record<string, OpDef<never>>;
+
+/** Merges the leading dims: [.., n] -> [N, n] (x itself when already 2-D). */
+export function flatten(x: Tensor): Tensor {
+  return x.rank === 2 ? x : apply('flatten', shapeOps.flatten, [x], {});
+}
+
+function unflatten(g: Tensor, like: Tensor): Tensor {
+  return apply('reshape', shapeOps.reshape, [g], { shape: [...like.shape] });
+}
 
 /** Reshape; 'B' may appear once and stands for the batch dim, which must stay a separate dim. */
 export function reshape(x: Tensor, shape: Dim[]): Tensor {

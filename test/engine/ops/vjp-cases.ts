@@ -1,6 +1,7 @@
 // One or more finite-difference cases per registered op (vjp.test.ts checks that none is missing).
 import * as E from '../../../src/engine/index.js';
 import { addN, expandAs } from '../../../src/engine/ops/reduce.js';
+import { flatten } from '../../../src/engine/ops/shape.js';
 import { type OpName } from '../../../src/engine/ops/index.js';
 import type { Tensor } from '../../../src/engine/index.js';
 import { type Arg, type VjpOptions, awayFromZero, uniform } from '../helpers.js';
@@ -50,6 +51,8 @@ export const VJP_CASES: Record<OpName, VjpCase[]> = {
     { name: 'batched with broadcast [2,3,4] @ [4,5]', fn: (a, b) => E.matmul(a, b), args: [f(2, 3, 4), f(4, 5)] },
     { name: 'per-sample K=1 [B,1,4] @ [B,4,3]', fn: (a, b) => E.matmul(a, b), args: [f('B', 1, 4), f('B', 4, 3)] },
     { name: 'transposed inside (a^T b)', fn: (a, b) => E.matmul(E.transpose(a, [1, 0]), b), args: [f(4, 3), f(4, 2)] },
+    { name: 'shared 2-D weight [B,2,4] @ [4,3]', fn: (a, b) => E.matmul(a, b), args: [f('B', 2, 4), p(4, 3)] },
+    { name: 'shared 2-D weight transposed', fn: (a, b) => E.matmul(a, E.transpose(b, [1, 0])), args: [f('B', 1, 4), f(3, 4)] },
     { name: 'matmul of a matmul gradient (flags)', fn: (a, b) => E.matmul(E.transpose(E.matmul(a, b), [1, 0]), a), args: [f(3, 4), f(4, 2)] },
   ],
   linear: [
@@ -65,6 +68,7 @@ export const VJP_CASES: Record<OpName, VjpCase[]> = {
   expandAs: [{ name: 'expand [3,1] to [3,4]', fn: (g, like) => expandAs(g, E.mul(like, 0)), args: [f(3, 1), f(3, 4)] }],
   addN: [{ name: 'sum of three', fn: (a, b) => addN([a, b, E.mul(a, b)]), args: [f(2, 3), f(2, 3)] }],
   reshape: [{ name: '[B,6] -> [B,2,3]', fn: (x) => E.reshape(x, ['B', 2, 3]), args: [f('B', 6)] }],
+  flatten: [{ name: '[B,2,3] -> [2B,3], contracted', fn: (x) => E.reduceSum(E.mul(flatten(x), flatten(x)), [0]), args: [f('B', 2, 3)] }],
   slice: [{ name: 'axis 1, 1..3', fn: (x) => E.slice(x, 1, 1, 3), args: [f(2, 4)] }],
   pad: [{ name: 'through slice', fn: (x) => E.slice(x, 0, 1, 2), args: [f(3, 2)] }],
   concat: [{ name: 'axis 1', fn: (a, b) => E.concat([a, b, a], 1), args: [f('B', 2), f('B', 3)] }],
