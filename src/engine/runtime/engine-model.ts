@@ -79,6 +79,9 @@ interface StateHeader {
   sparseSteps: Record<string, number>;
 }
 
+// The helper thread holds references to the tables; a model dropped without dispose() must still free it.
+const helpers = new FinalizationRegistry<HelperThread>((helper) => void helper.terminate());
+
 export class EngineModel {
   readonly compiled: CompiledModel;
   readonly theta: Float32Array;
@@ -115,6 +118,7 @@ export class EngineModel {
       fillInit(this.buffers[b.name], b.shape, b.init, initRng);
     }
     this.helper = (options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1)) === 2 ? new HelperThread() : null;
+    if (this.helper) helpers.register(this, this.helper, this);
     this.store = new EmbeddingStore(options.fields, initRng, { shared: this.helper !== null });
     this.rng = initRng.fork();
     this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
@@ -265,6 +269,7 @@ export class EngineModel {
   }
 
   async dispose(): Promise<void> {
+    helpers.unregister(this);
     await Promise.all([this.training.release(), this.inference.release(), this.helper?.terminate()]);
   }
 

@@ -190,3 +190,27 @@ describe('EngineModel', () => {
     await model.dispose();
   });
 });
+
+describe('EngineModel with exportModel', () => {
+  it('exports a self-contained model (shared-memory tables included) that predicts what predict() does', async () => {
+    const { exportModel } = await import('../../../src/engine/index.js');
+    const ort = await import('onnxruntime-node');
+    const model = await EngineModel.create(options(0.3));
+    for (let k = 0; k < 3; k++) await model.trainStep(batch(k));
+    const bytes = exportModel(model.compiled, { theta: model.theta, buffers: model.buffers }, {
+      fields: fields.map((f) => ({ name: f.name, table: model.store.table(f.name).data, dim: f.dim, maxLen: f.maxLen ?? 1, pooling: f.pooling ?? 'mean' })),
+    });
+    const session = await ort.InferenceSession.create(bytes);
+    const b = batch(5);
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+      'ids/item': new ort.Tensor('int32', b.ids[0], [b.size, 1]),
+      'ids/tags': new ort.Tensor('int32', b.ids[1], [b.size, 3]),
+      numeric: new ort.Tensor('float32', b.dense.numeric.data as Float32Array, [b.size, 2]),
+    };
+    const exported = (await session.run(feeds))['out/probability'].data as Float32Array;
+    const predicted = (await model.predict(b)).probability;
+    for (let i = 0; i < b.size; i++) expect(exported[i]).toBeCloseTo(predicted[i], 6);
+    await session.release();
+    await model.dispose();
+  });
+});
