@@ -1,0 +1,85 @@
+// The CLI as a user runs it: a child process through bin/optmsm.js (launcher, tsx, malloc settings included).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { evaluateByScenario } from '../../src/metrics/index.js';
+import { writeTinyDataset, writeTinyRunConfig } from '../helpers/tiny-dataset.js';
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/optmsm.js');
+
+function optmsm(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('optmsm CLI', () => {
+  const dataset = writeTinyDataset();
+  const config = writeTinyRunConfig(dataset, { epochs: 2 });
+  const run = join(dataset.dir, 'run');
+
+  it('train writes a run directory and prints the per-scenario table', () => {
+    const result = optmsm('train', '--config', config, '--model', 'optmsm', '--out', run);
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/scenario\s+rows\s+positives\s+AUC\s+LogLoss/);
+    for (const file of ['config.json', 'encoder.json', 'weights.bin', 'model.onnx', 'log.jsonl', 'metrics.json']) {
+      expect(() => readFileSync(join(run, file))).not.toThrow();
+    }
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({ model: 'optmsm', seed: 7, best_epoch: expect.any(Number) });
+    expect(Object.keys(metrics.test.scenarios).sort()).toEqual(['detail', 'home', 'search']);
+    expect(metrics.parameters.dense).toBeGreaterThan(0);
+  });
+
+  it('predict on raw test rows gives the probabilities that evaluation scored', () => {
+    const lines = readFileSync(dataset.csv, 'utf8').trim().split('\n');
+    const testRows = lines.slice(1).filter((l) => l.endsWith(',test'));
+    const testFile = join(dataset.dir, 'test-rows.csv');
+    writeFileSync(testFile, [lines[0], ...testRows].join('\n'));
+    const out = join(dataset.dir, 'predictions.csv');
+    const result = optmsm('predict', '--run', run, '--data', testFile, '--out', out);
+    expect(result.code).toBe(0);
+    const predicted = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(predicted).toHaveLength(testRows.length);
+    const probability = Float32Array.from(predicted, (p) => Number(p[2]));
+    const label = Uint8Array.from(testRows, (l) => Number(l.split(',')[4]));
+    const values: string[] = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).scenarios.values;
+    const scenario = Int32Array.from(testRows, (l) => values.indexOf(l.split(',')[3]));
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    const recomputed = evaluateByScenario(probability, label, scenario, values);
+    expect(recomputed.auc).toBeCloseTo(metrics.test.auc, 5);
+    expect(recomputed.logloss).toBeCloseTo(metrics.test.logloss, 5);
+  });
+
+  it('eval on a labelled file prints the table; unseen ids are OOV, not errors', () => {
+    const unseen = join(dataset.dir, 'unseen.csv');
+    writeFileSync(unseen, 'user,item,price,page,label\nnew-user,new-item,10,home,1\nu1,i2,20,search,0\n');
+    const result = optmsm('eval', '--run', run, '--data', unseen, '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).rows).toBe(2);
+  });
+
+  it('an unknown scenario value is one clear error line naming the value', () => {
+    const bad = join(dataset.dir, 'bad-scenario.csv');
+    writeFileSync(bad, 'user,item,price,page\nu1,i2,20,checkout\n');
+    const result = optmsm('predict', '--run', run, '--data', bad, '--out', join(dataset.dir, 'x.csv'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('checkout');
+    expect(result.stderr).toContain('E_DATA_UNKNOWN_SCENARIO');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bad config keys and missing files exit non-zero with one clear message', () => {
+    const badKey = join(dataset.dir, 'bad-key.yaml');
+    writeFileSync(badKey, readFileSync(config, 'utf8').replace('epochs: 2', 'epochz: 2'));
+    const result = optmsm('train', '--config', badKey);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('epochz');
+    expect(result.stderr).toContain('E_CONFIG_UNKNOWN_KEY');
+    const missing = optmsm('eval', '--run', join(dataset.dir, 'nope'), '--data', dataset.csv);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('E_RUN_NOT_FOUND');
+  });
+});
