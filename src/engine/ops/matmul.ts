@@ -1,6 +1,6 @@
 // matmul (2-D and batched, with transpose flags so VJPs never emit Transpose for 2-D operands) and the
 // linear layer. 2-D products are emitted as Gemm, which applies transA/transB for free.
-import { type Dim, type Tensor, broadcastShapes } from '../tensor.js';
+import { type Dim, type Tensor, broadcastShapes, hasBatch } from '../tensor.js';
 import { type OutInfo, shapeError } from '../trace.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
 import { flatten } from './shape.js';
@@ -49,7 +49,7 @@ export const matmulOps = {
     // except for a 2-D B shared by a batched A, whose gradient is one flattened product.
     vjp: (g, [a, b], _, { transA: tA, transB: tB }) => [
       tA ? mm(b, g, tB, true) : mm(g, b, false, !tB),
-      b.rank === 2 && a.rank > 2 && !tA
+      b.rank === 2 && !hasBatch(b.shape) && a.rank > 2 && !tA
         ? tB ? mm(flatten(g), flatten(a), true, false) : mm(flatten(a), flatten(g), true, false)
         : tB ? mm(g, a, true, tA) : mm(a, g, !tA, false),
     ],
