@@ -1,0 +1,156 @@
+// npm run bench:engine [-- --vocab 10000,1000000 --steps 30 --rounds 2 --threads 2 --sparse-threads 2 --no-torch]
+//
+// Trains the reference model of ../shared/design/engine.md (batch 2048, Adam 1e-3 + SparseAdam 1e-3) at each
+// vocabulary size, with this engine and, when /usr/bin/python3 can import torch, with
+// ../shared/bench/torch_reference.py on the same data, alternating the two in each round under the same malloc
+// settings (the launcher sets them). Each measurement runs in its own child process so that peak RSS is that
+// run's alone. Prints samples/s of both, the ratio, and peak RSS of both.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { REFERENCE_SIZES, buildReferenceModel, compile, thetaFromTorch } from '../src/engine/index.js';
+import { REFERENCE_BATCH, type ReferenceData, createReferenceEngine, makeReferenceData, writeTorchData } from './lib/reference-data.js';
+
+const PYTHON = '/usr/bin/python3';
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TORCH_SCRIPT = join(HERE, '..', '..', 'shared', 'bench', 'torch_reference.py');
+const NUM_BATCHES = 10;
+const WARMUP = 3;
+
+interface Measurement {
+  engine: string;
+  samples_per_second: number;
+  samples_per_second_best: number;
+  step_ms: number;
+  rss_mb: number;
+}
+
+const program = new Command()
+  .option('--vocab <list>', 'vocabulary sizes, comma-separated', '10000,1000000')
+  .option('--steps <n>', 'timed steps per run (after 3 warm-up steps)', '30')
+  .option('--rounds <n>', 'alternating rounds per vocabulary', '2')
+  .option('--threads <n>', 'onnxruntime intra-op threads', '2')
+  .option('--sparse-threads <n>', 'threads for the sparse update (1 or 2)', '2')
+  .option('--no-torch', 'skip the PyTorch peer')
+  .option('--child <dir>', 'internal: run one measurement of this engine on the data in <dir>');
+program.parse();
+const opts = program.opts<{ vocab: string; steps: string; rounds: string; threads: string; sparseThreads: string; torch: boolean; child?: string }>();
+
+if (opts.child) await child(opts.child);
+else await main();
+
+async function main(): Promise<void> {
+  const vocabs = opts.vocab.split(',').map(Number);
+  const steps = Number(opts.steps);
+  const rounds = Number(opts.rounds);
+  const torch = opts.torch && torchAvailable();
+  if (opts.torch && !torch) console.log(`PyTorch peer not available (${PYTHON} cannot import torch, or ${TORCH_SCRIPT} is missing): engine only.`);
+  console.log(`reference model, batch ${REFERENCE_BATCH}, ${steps} timed steps, ${rounds} round(s), ort threads ${opts.threads}, sparse threads ${opts.sparseThreads}`);
+  const rows: string[][] = [['vocab', 'optmsm samples/s', 'torch samples/s', 'ratio', 'optmsm RSS MB', 'torch RSS MB']];
+  for (const vocab of vocabs) {
+    const dir = mkdtempSync(join(tmpdir(), `optmsm-bench-${vocab}-`));
+    try {
+      writeTorchData(dir, makeReferenceData(vocab, NUM_BATCHES));
+      const ours: Measurement[] = [];
+      const theirs: Measurement[] = [];
+      for (let r = 0; r < rounds; r++) {
+        ours.push(runChild(dir, steps));
+        console.log(`  V=${vocab} round ${r + 1}: optmsm ${ours[r].samples_per_second} samples/s (${ours[r].step_ms} ms/step), RSS ${ours[r].rss_mb} MB`);
+        if (torch) {
+          theirs.push(runTorch(dir, steps));
+          console.log(`  V=${vocab} round ${r + 1}: torch  ${theirs[r].samples_per_second} samples/s (${theirs[r].step_ms} ms/step), RSS ${theirs[r].rss_mb} MB`);
+        }
+      }
+      // The best round of each: the machine's other load only ever slows a run down.
+      const best = (ms: Measurement[]) => ms.reduce((a, b) => (b.samples_per_second > a.samples_per_second ? b : a));
+      const a = best(ours);
+      const b = torch ? best(theirs) : null;
+      rows.push([
+        String(vocab), String(a.samples_per_second), b ? String(b.samples_per_second) : '-',
+        b ? `${(a.samples_per_second / b.samples_per_second).toFixed(2)}x` : '-',
+        String(Math.max(...ours.map((m) => m.rss_mb))), b ? String(Math.max(...theirs.map((m) => m.rss_mb))) : '-',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
+  console.log('targets: >= 1.75x at 10k, >= 1.5x at 1M, optmsm RSS below torch at 1M');
+}
+
+function torchAvailable(): boolean {
+  return existsSync(TORCH_SCRIPT) && existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function lastJsonLine(stdout: string, what: string): Measurement {
+  const line = stdout.trim().split('\n').pop();
+  if (!line) throw new Error(`${what} printed nothing`);
+  return JSON.parse(line) as Measurement;
+}
+
+function runChild(dir: string, steps: number): Measurement {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', dir, '--steps', String(steps), '--threads', opts.threads, '--sparse-threads', opts.sparseThreads];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the optmsm run failed (exit ${r.status})`);
+  return lastJsonLine(r.stdout, 'the optmsm run');
+}
+
+function runTorch(dir: string, steps: number): Measurement {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, dir, 'bench', String(steps), '1'], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`torch_reference.py failed (exit ${r.status})`);
+  return lastJsonLine(r.stdout, 'torch_reference.py');
+}
+
+/** One measurement, in this process: load the data torch reads, train, print one JSON line. */
+async function child(dir: string): Promise<void> {
+  const data = readTorchData(dir);
+  const model = await createReferenceEngine(data, { threads: Number(opts.threads), sparseThreads: Number(opts.sparseThreads) === 1 ? 1 : 2 });
+  const steps = Number(opts.steps);
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + steps; i++) {
+    const t0 = performance.now();
+    await model.trainStep(data.batches[i % data.batches.length]);
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  await model.dispose();
+  times.sort((a, b) => a - b);
+  const median = times[times.length >> 1];
+  const result: Measurement = {
+    engine: 'optmsm',
+    step_ms: Math.round(median * 100) / 100,
+    samples_per_second: Math.round((REFERENCE_BATCH * 1000) / median),
+    samples_per_second_best: Math.round((REFERENCE_BATCH * 1000) / times[0]),
+    rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  console.log(JSON.stringify(result));
+}
+
+/** The data written by writeTorchData, back in the engine's form. */
+function readTorchData(dir: string): ReferenceData {
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { V: number; nb: number };
+  const f32 = (name: string) => {
+    const b = readFileSync(join(dir, name));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  const idsAll = (() => {
+    const b = readFileSync(join(dir, 'ids.bin'));
+    return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  })();
+  const y = f32('y.bin');
+  const compiled = compile(buildReferenceModel(meta.V));
+  const F = REFERENCE_SIZES.fields;
+  const batches = Array.from({ length: meta.nb }, (_, k) => {
+    const ids = Array.from({ length: F }, (_, f) => {
+      const a = new Int32Array(REFERENCE_BATCH);
+      for (let b = 0; b < REFERENCE_BATCH; b++) a[b] = idsAll[(k * REFERENCE_BATCH + b) * F + f];
+      return a;
+    });
+    const label = y.slice(k * REFERENCE_BATCH, (k + 1) * REFERENCE_BATCH);
+    return { size: REFERENCE_BATCH, ids, dense: { label: { data: label, shape: [REFERENCE_BATCH] } } };
+  });
+  return { vocab: meta.V, compiled, theta: thetaFromTorch(compiled.params, f32('theta.bin')), table: f32('emb.bin'), batches };
+}
