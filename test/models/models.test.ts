@@ -2,6 +2,7 @@
 // count, the loss falling under SGD on synthetic rows, a finite-difference gradient check of the whole tiny
 // model, inference == the training forward, and — for models with per-scenario parameters — routing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportModel, Session } from '../../src/engine/index.js';
 import { countParameters, getModel, modelNames } from '../../src/models/index.js';
 import { Harness, makeBatch, TINY_CTX, TINY_FIELDS, type Batch } from './harness.js';
 
@@ -59,6 +60,22 @@ describe.each(modelNames())('%s', (name) => {
     const train = await h.step(batches[0]);
     const infer = await h.predict(batches[0]);
     for (let i = 0; i < infer.length; i += 1) expect(infer[i]).toBeCloseTo(train.probability[i], 5);
+  });
+
+  it('exports a self-contained ONNX file that predicts the same', async () => {
+    const batch = batches[0];
+    const bytes = exportModel(h.compiled, { theta: h.theta, buffers: h.buffers });
+    const session = await Session.create(bytes, { threads: 1 });
+    const width = batch.E.length / batch.size;
+    const out = await session.run({
+      E: { data: batch.E, shape: [batch.size, width] },
+      numeric: { data: batch.numeric, shape: [batch.size, 1] },
+      scenario: { data: batch.scenario, shape: [batch.size], dtype: 'int32' },
+    });
+    const exported = out['out/probability'].data as Float32Array;
+    const inferred = await h.predict(batch);
+    for (let i = 0; i < inferred.length; i += 1) expect(exported[i]).toBeCloseTo(inferred[i], 6);
+    await session.release();
   });
 
   it('passes a finite-difference gradient check on theta and E', async () => {
