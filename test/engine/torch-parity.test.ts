@@ -1,5 +1,5 @@
 // The reference model's gradients against the PyTorch peer (../shared/bench/torch_reference.py grad):
-// dense gradients and dL/dE of batch 0. Skips cleanly when Debian's python3 cannot import torch.
+// dense gradients and dL/dE of batch 0 (measured: at most 1.2e-6 of each tensor's largest value). Skips cleanly when Debian's python3 cannot import torch.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,9 +71,9 @@ describe.skipIf(!hasTorch)('reference model against PyTorch', () => {
       const theirs = readF32(join(dir, 't_gflat.bin'));
       for (const p of model.params) {
         const err = relError(ours.subarray(p.offset, p.offset + p.size), theirs.subarray(p.offset, p.offset + p.size));
-        expect(err, `grad of ${p.name}`).toBeLessThan(1e-4);
+        expect(err, `grad of ${p.name}`).toBeLessThan(1e-5);
       }
-      expect(relError(out['grad/E'], readF32(join(dir, 't_dE.bin')))).toBeLessThan(1e-4);
+      expect(relError(out['grad/E'], readF32(join(dir, 't_dE.bin')))).toBeLessThan(1e-5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
