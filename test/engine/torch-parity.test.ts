@@ -1,5 +1,6 @@
 // The reference model's gradients against the PyTorch peer (../shared/bench/torch_reference.py grad):
-// dense gradients and dL/dE of batch 0 (measured: at most 1.2e-6 of each tensor's largest value). Skips cleanly when Debian's python3 cannot import torch.
+// dense gradients and dL/dE of batch 0 (measured: at most 1.2e-6 of each tensor's largest value). Skips
+// cleanly when Debian's python3 cannot import torch.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
