@@ -4,7 +4,7 @@
 import { InternalError } from '../errors.js';
 import { NON_DIFFERENTIABLE, type OpName, opDef } from './ops/index.js';
 import { addN, reduceSum } from './ops/reduce.js';
-import { reshape } from './ops/shape.js';
+import { concat, pad, reshape } from './ops/shape.js';
 import { type Tensor, formatShape, sameShape } from './tensor.js';
 import { type Trace, constant } from './trace.js';
 
@@ -16,6 +16,38 @@ export function unbroadcast(g: Tensor, x: Tensor): Tensor {
   const axes = [...Array(g.rank).keys()].filter((i) => i < lead || (x.shape[i - lead] === 1 && g.shape[i] !== 1));
   const onlyLeading = axes.every((a) => a < lead);
   return reshape(reduceSum(g, axes, !onlyLeading), [...x.shape]);
+}
+
+/**
+ * Sums the gradients reaching one tensor. Contributions that are slice VJPs (pads) along one axis with
+ * disjoint ranges are joined by one Concat (and one Pad for the uncovered ends) instead of summing padded
+ * copies: a model slices E into one piece per field, which would otherwise cost a [B, width] pad per field.
+ */
+function sumGradients(trace: Trace, parts: Tensor[]): Tensor {
+  if (parts.length === 1) return parts[0];
+  const pads = parts.map((t) => ({ t, n: trace.node(t) })).filter(({ n }) => n.op === 'pad');
+  const axis = pads[0]?.n.attrs.axis;
+  const pieces = pads
+    .filter(({ n }) => n.attrs.axis === axis)
+    .map(({ t, n }) => ({ t, inner: n.inputs[0], start: n.attrs.before as number, end: (n.attrs.before as number) + (n.inputs[0].shape[axis as number] as number) }))
+    .sort((p, q) => p.start - q.start || p.end - q.end);
+  if (pieces.length < 2) return addN(parts);
+  const total = pieces[0].t.shape[axis as number] as number;
+  const runs: (typeof pieces)[] = [];
+  const rest = parts.filter((t) => !pieces.some((p) => p.t === t));
+  for (const p of pieces) {
+    const last = runs[runs.length - 1];
+    const prevEnd = last?.[last.length - 1].end;
+    if (last && prevEnd === p.start) last.push(p);
+    else if (last && prevEnd !== undefined && p.start < prevEnd) rest.push(p.t);
+    else runs.push([p]);
+  }
+  const joined = runs.map((run) => {
+    const start = run[0].start;
+    const end = run[run.length - 1].end;
+    return pad(concat(run.map((p) => p.inner), axis as number), axis as number, start, total - end);
+  });
+  return addN([...joined, ...rest]);
 }
 
 export function gradients(trace: Trace, loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)[] {
@@ -31,7 +63,7 @@ export function gradients(trace: Trace, loss: Tensor, wrt: readonly Tensor[]): (
     const parts = pending.get(id);
     if (!parts) continue;
     pending.delete(id);
-    const g = addN(parts);
+    const g = sumGradients(trace, parts);
     done.set(id, g);
     const node = nodes[id];
     if (node.op === 'leaf') continue;

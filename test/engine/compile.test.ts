@@ -70,6 +70,21 @@ describe('compile', () => {
     expect(sums.map((n) => n.input!.length)).toEqual([3]);
   });
 
+  it('joins per-field gradients of E with one Concat and merges re-joined adjacent slices', () => {
+    const m = E.compile(() => {
+      const e = E.input('E', ['B', 6]);
+      const fields = [0, 2, 4].map((at) => E.slice(e, 1, at, at + 2));
+      const rejoined = E.concat([fields[1], fields[2]], 1); // one Slice [2, 6), no Concat
+      const h = E.concat([...fields.map((f) => E.relu(f)), rejoined], 1);
+      return { loss: E.reduceSum(h, [0, 1]), outputs: {}, gradInputs: ['E'] };
+    });
+    const ops = onnxProto.onnx.ModelProto.decode(m.training).graph!.node!.map((n) => n.opType);
+    expect(ops.filter((op) => op === 'Slice')).toHaveLength(4 + 4); // forward, and the VJP of the concat h
+    expect(ops.filter((op) => op === 'Concat')).toHaveLength(2); // h, and grad/E from the three fields
+    expect(ops.filter((op) => op === 'Pad')).toHaveLength(1); // the overlapping rejoined slice
+    expect(ops.filter((op) => op === 'Sum')).toHaveLength(1);
+  });
+
   it('rejects params declared only while training and gradInputs that are not inputs', () => {
     const conditional = () => E.compile(() => {
       const x = E.input('x', ['B', 2]);

@@ -1,7 +1,7 @@
 // Shape ops: reshape, slice (and pad, its VJP), concat, transpose, gather (and scatterAdd, its VJP).
 // Gather is meant for small tensors such as per-scenario parameters [S, ..] gathered by scenario id.
 import { type Dim, type Tensor, formatShape, hasBatch, normAxis, sameShape, staticSize } from '../tensor.js';
-import { shapeError } from '../trace.js';
+import { currentTrace, shapeError } from '../trace.js';
 import { type OpDef, apply, defineOp } from './op.js';
 
 const staticDim = (op: string, x: Tensor, axis: number): number => {
@@ -126,7 +126,8 @@ function scatterAdd(g: Tensor, idx: Tensor, like: Tensor): Tensor {
   return apply('scatterAdd', shapeOps.scatterAdd, [g, idx, like], {});
 }
 
-function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
+export function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
+  if (before === 0 && after === 0) return x;
   return apply('pad', shapeOps.pad, [x], { axis, before, after });
 }
 
@@ -135,7 +136,36 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   const a = normAxis(axis, xs[0].rank);
   const fits = xs.every((x) => x.rank === xs[0].rank && x.dtype === xs[0].dtype && x.shape.every((d, i) => i === a || d === xs[0].shape[i]));
   if (a < 0 || !fits || xs.some((x) => x.shape[a] === 'B')) throw shapeError('concat', xs, `equal dims except a static axis ${axis}`);
-  return xs.length === 1 ? xs[0] : apply('concat', shapeOps.concat, xs, { axis: a });
+  const parts = mergeAdjacentSlices(xs, a);
+  return parts.length === 1 ? parts[0] : apply('concat', shapeOps.concat, parts, { axis: a });
+}
+
+/** Adjacent slices of one tensor along the concat axis become one slice (fields sliced from E and joined again). */
+function mergeAdjacentSlices(xs: Tensor[], axis: number): Tensor[] {
+  const trace = currentTrace();
+  const out: Tensor[] = [];
+  let run: { first: Tensor; pieces: number; src: Tensor; start: number; end: number } | null = null;
+  const flush = () => {
+    if (run) out.push(run.pieces === 1 ? run.first : slice(run.src, axis, run.start, run.end));
+    run = null;
+  };
+  const sliceOf = (x: Tensor) => {
+    const n = trace.node(x);
+    return n.op === 'slice' && n.attrs.axis === axis ? { src: n.inputs[0], start: n.attrs.start as number, end: n.attrs.end as number } : null;
+  };
+  for (const x of xs) {
+    const s = sliceOf(x);
+    if (s && run && run.src.id === s.src.id && run.end === s.start) {
+      run.end = s.end;
+      run.pieces++;
+      continue;
+    }
+    flush();
+    if (s) run = { first: x, pieces: 1, ...s };
+    else out.push(x);
+  }
+  flush();
+  return out;
 }
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {

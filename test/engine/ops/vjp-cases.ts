@@ -70,7 +70,14 @@ export const VJP_CASES: Record<OpName, VjpCase[]> = {
   reshape: [{ name: '[B,6] -> [B,2,3]', fn: (x) => E.reshape(x, ['B', 2, 3]), args: [f('B', 6)] }],
   flatten: [{ name: '[B,2,3] -> [2B,3], contracted', fn: (x) => E.reduceSum(E.mul(flatten(x), flatten(x)), [0]), args: [f('B', 2, 3)] }],
   slice: [{ name: 'axis 1, 1..3', fn: (x) => E.slice(x, 1, 1, 3), args: [f(2, 4)] }],
-  pad: [{ name: 'through slice', fn: (x) => E.slice(x, 0, 1, 2), args: [f(3, 2)] }],
+  pad: [
+    { name: 'through slice', fn: (x) => E.slice(x, 0, 1, 2), args: [f(3, 2)] },
+    {
+      name: 'slices joined by autodiff: out of order, overlapping, with a gap',
+      fn: (x) => E.concat([E.tanh(E.slice(x, 1, 2, 4)), E.mul(E.slice(x, 1, 0, 2), 2), E.exp(E.slice(x, 1, 3, 5)), E.slice(x, 1, 6, 7)], 1),
+      args: [f('B', 7)],
+    },
+  ],
   concat: [{ name: 'axis 1', fn: (a, b) => E.concat([a, b, a], 1), args: [f('B', 2), f('B', 3)] }],
   transpose: [{ name: 'perm [2,0,1]', fn: (x) => E.transpose(x, [2, 0, 1]), args: [f(2, 3, 4)] }],
   gather: [
