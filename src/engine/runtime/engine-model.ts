@@ -165,10 +165,14 @@ export class EngineModel {
     const aux: Record<string, number> = {};
     for (const name of this.compiled.auxNames) aux[name] = scalar(out, `aux/${name}`);
     const outputs = outputsOf(out);
-    if (!Number.isFinite(loss)) {
+    const gradTheta = this.compiled.thetaSize > 0 ? (out['grad/theta'].data as Float32Array) : new Float32Array(0);
+    // A finite loss can still come with a NaN gradient (e.g. sqrt at 0); the dense gradient is cheap to check
+    // and any NaN in the embedding gradient reaches it through the first layer.
+    const what = !Number.isFinite(loss) ? `the loss is ${loss}` : !allFinite(gradTheta) ? 'the gradient of the dense weights is not finite' : null;
+    if (what !== null) {
       this.store.release();
       if ((this.options.onNonFinite ?? 'error') === 'error') {
-        throw new OptmsmError('E_TRAIN_NON_FINITE', `the loss is ${loss} at training step ${this.stepCount + 1}`, {
+        throw new OptmsmError('E_TRAIN_NON_FINITE', `${what} at training step ${this.stepCount + 1}`, {
           location: `step ${this.stepCount + 1}`,
           hint: 'lower the learning rate, enable clip_norm, or set on_non_finite: skip to skip such batches',
         });
@@ -176,7 +180,6 @@ export class EngineModel {
       this.skippedCount++;
       return { loss, aux, outputs, skipped: true, gradNorm: null };
     }
-    const gradTheta = this.compiled.thetaSize > 0 ? (out['grad/theta'].data as Float32Array) : new Float32Array(0);
     const sparse = this.embeddingInput !== null ? this.store.scatter(out[`grad/${this.embeddingInput}`].data as Float32Array) : [];
     const clipNorm = this.options.clipNorm ?? null;
     const gradNorm = clipNorm !== null ? clipGlobalNorm(gradTheta, sparse, clipNorm, this.options.clipScope ?? 'all') : null;
@@ -353,6 +356,13 @@ export class EngineModel {
     for (let i = 0; i < n; i++) m[i] = this.rng.nextU32() >= threshold ? 1 : 0;
     return m;
   }
+}
+
+function allFinite(x: Float32Array): boolean {
+  let s = 0;
+  // x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow).
+  for (let i = 0; i < x.length; i++) s += x[i] * 0;
+  return s === 0;
 }
 
 function concreteShape(shape: readonly Dim[], size: number): number[] {

@@ -43,6 +43,15 @@ export class Session {
 
   static async create(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const provider = resolveExecutionProvider(options.executionProvider);
+    // ORT silently skips a provider name it does not know when 'cpu' follows it; say so instead.
+    const known = ort.listSupportedBackends().map((b) => b.name);
+    if (!known.includes(provider)) {
+      throw new OptmsmError('E_ENGINE_RUNTIME', `unknown execution provider '${provider}'`, {
+        expected: known.join(', '),
+        found: provider,
+        hint: 'set OPTMSM_EXECUTION_PROVIDER (or executionProvider) to one of the expected names, see docs/engine.md',
+      });
+    }
     const providers = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
     try {
       const inner = await ort.InferenceSession.create(model, {
