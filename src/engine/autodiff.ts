@@ -24,29 +24,29 @@ export function unbroadcast(g: Tensor, x: Tensor): Tensor {
  * copies: a model slices E into one piece per field, which would otherwise cost a [B, width] pad per field.
  */
 function sumGradients(trace: Trace, parts: Tensor[]): Tensor {
-  if (parts.length === 1) return parts[0];
   const pads = parts.map((t) => ({ t, n: trace.node(t) })).filter(({ n }) => n.op === 'pad');
-  const axis = pads[0]?.n.attrs.axis;
+  if (pads.length < 2) return addN(parts);
+  const axis = pads[0].n.attrs.axis as number;
   const pieces = pads
     .filter(({ n }) => n.attrs.axis === axis)
-    .map(({ t, n }) => ({ t, inner: n.inputs[0], start: n.attrs.before as number, end: (n.attrs.before as number) + (n.inputs[0].shape[axis as number] as number) }))
+    .map(({ t, n }) => {
+      const start = n.attrs.before as number;
+      return { t, inner: n.inputs[0], start, end: start + (n.inputs[0].shape[axis] as number) };
+    })
     .sort((p, q) => p.start - q.start || p.end - q.end);
-  if (pieces.length < 2) return addN(parts);
-  const total = pieces[0].t.shape[axis as number] as number;
+  const total = pieces[0].t.shape[axis] as number;
   const runs: (typeof pieces)[] = [];
   const rest = parts.filter((t) => !pieces.some((p) => p.t === t));
   for (const p of pieces) {
-    const last = runs[runs.length - 1];
-    const prevEnd = last?.[last.length - 1].end;
-    if (last && prevEnd === p.start) last.push(p);
-    else if (last && prevEnd !== undefined && p.start < prevEnd) rest.push(p.t);
+    const run = runs[runs.length - 1];
+    const runEnd = run?.[run.length - 1].end ?? -1;
+    if (p.start === runEnd) run.push(p);
+    else if (p.start < runEnd) rest.push(p.t); // overlaps: summed as it is
     else runs.push([p]);
   }
-  const joined = runs.map((run) => {
-    const start = run[0].start;
-    const end = run[run.length - 1].end;
-    return pad(concat(run.map((p) => p.inner), axis as number), axis as number, start, total - end);
-  });
+  const joined = runs.map((run) =>
+    run.length === 1 ? run[0].t : pad(concat(run.map((p) => p.inner), axis), axis, run[0].start, total - run[run.length - 1].end),
+  );
   return addN([...joined, ...rest]);
 }
 
