@@ -76,6 +76,9 @@ export class Trace {
   leaf(kind: LeafKind, name: string, shape: Dim[], dtype: DType, extra: Omit<Leaf, 'kind' | 'name'> = {}): Tensor {
     const full = kind === 'param' || kind === 'buffer' ? [...this.prefixes, name].join('.') : name;
     if (kind !== 'constant') {
+      if (full === 'theta' || full.includes('#')) {
+        throw new OptmsmError('E_ENGINE_GRAPH', `${kind} name '${full}' is reserved (theta, or containing '#')`, { location: sourceLine() });
+      }
       if (this.leafNames.has(full)) {
         throw new OptmsmError('E_ENGINE_GRAPH', `duplicate ${kind} name '${full}'`, { location: sourceLine() });
       }

@@ -119,5 +119,6 @@ describe('compile', () => {
       return { loss: E.constant([0], []), outputs: {} };
     });
     expect(dup).toThrow(/duplicate param name 'w'/);
+    expect(() => E.compile(() => ({ loss: E.reduceSum(E.input('theta', [1]), [0]), outputs: {} }))).toThrow(/input name 'theta' is reserved/);
   });
 });

@@ -45,7 +45,7 @@ export function emitGraph(trace: Trace, io: GraphIO): EmittedGraph {
     const key = `${data.constructor.name}|${dims.join(',')}|${bytes.toString('base64')}`;
     let name = constByKey.get(key);
     if (name === undefined) {
-      name = `c${constByKey.size}`;
+      name = `#c${constByKey.size}`;
       constByKey.set(key, name);
       initializers.push(tensorProto(name, dims, data));
     }
@@ -59,7 +59,7 @@ export function emitGraph(trace: Trace, io: GraphIO): EmittedGraph {
       const key = `${opType}|${inputs.join(',')}|${JSON.stringify(attrs)}|${outputs}`;
       const seen = nodeByKey.get(key);
       if (seen) return seen;
-      const out = [...Array(outputs)].map(() => `v${counter++}`);
+      const out = [...Array(outputs)].map(() => `#v${counter++}`);
       nodeByKey.set(key, out);
       nodes.push({ opType, input: inputs, output: out, name: `${opType}_${nodes.length}`, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
       return out;
