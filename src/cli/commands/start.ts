@@ -1,17 +1,14 @@
 // `npm start`: the main job on the built-in synthetic data. Generates the dataset once, trains OptMSM and the
 // baselines with one seed (reusing finished runs), and prints the per-scenario table beside the oracle AUC.
 import type { Command } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSynthetic } from '../../data/index.js';
 import { loadRunConfig, renderScenarioTable, runBench } from '../../train/index.js';
 import { logLine } from './options.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const START_CONFIG = join(repo, 'configs/experiments/synthetic.yaml');
-/** The built-in dataset: sized so that the whole job runs in about two minutes on 2 cores. */
-const START_DATA = { rows: 150_000, scenarios: 4, seed: 42 };
 const START_MODELS = ['optmsm', 'shared-bottom', 'mmoe', 'star'];
 
 export function registerStart(program: Command): void {
@@ -21,13 +18,9 @@ export function registerStart(program: Command): void {
     .option('--out <dir>', 'where runs and the report go', 'runs/start')
     .action(async (flags: { out: string }) => {
       const config = loadRunConfig(START_CONFIG);
+      // The dataset config's `synthetic:` block regenerates the data file when it is missing.
       const files = config.dataset.files;
-      const first = typeof files === 'string' ? files : Array.isArray(files) ? files[0] : files.train;
-      const dataFile = Array.isArray(first) ? first[0] : first;
-      if (!existsSync(dataFile)) {
-        logLine(`generating the synthetic dataset (${START_DATA.rows.toLocaleString('en-US')} rows, ${START_DATA.scenarios} scenarios) → ${dataFile}`);
-        await generateSynthetic({ output: dataFile, ...START_DATA });
-      }
+      const dataFile = Array.isArray(files) ? files[0] : files.train[0];
       const outcome = await runBench({ config, models: START_MODELS, seeds: [config.seeds[0]], ablations: false, out: flags.out, log: logLine });
       const optmsm = outcome.runs.find((r) => r.model === 'optmsm' && !r.variant);
       const oracle = outcome.summary.oracle;
