@@ -71,7 +71,7 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
   };
   const one = 'emb/one';
   const zeroId = 'emb/zero_id';
-  inits.push(tensorProto(one, [], Float32Array.of(1)), tensorProto(zeroId, [], Int32Array.of(0)));
+  if (embedding.fields.some((f) => f.maxLen > 1)) inits.push(tensorProto(one, [], Float32Array.of(1)), tensorProto(zeroId, [], Int32Array.of(0)));
   const columns = embedding.fields.map((f) => {
     if (f.table.length % f.dim !== 0) throw stateError(`table of field '${f.name}' is not a multiple of its dim ${f.dim}`);
     let table = tables.get(f.table);
