@@ -71,7 +71,9 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
   };
   const one = 'emb/one';
   const zeroId = 'emb/zero_id';
-  if (embedding.fields.some((f) => f.maxLen > 1)) inits.push(tensorProto(one, [], Float32Array.of(1)), tensorProto(zeroId, [], Int32Array.of(0)));
+  const bags = embedding.fields.filter((f) => f.maxLen > 1);
+  if (bags.length > 0) inits.push(tensorProto(zeroId, [], Int32Array.of(0)));
+  if (bags.some((f) => f.pooling === 'mean')) inits.push(tensorProto(one, [], Float32Array.of(1)));
   const columns = embedding.fields.map((f) => {
     if (f.table.length % f.dim !== 0) throw stateError(`table of field '${f.name}' is not a multiple of its dim ${f.dim}`);
     let table = tables.get(f.table);
