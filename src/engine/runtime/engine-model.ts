@@ -183,8 +183,7 @@ export class EngineModel {
     const sparse = this.embeddingInput !== null ? this.store.scatter(out[`grad/${this.embeddingInput}`].data as Float32Array) : [];
     const clipNorm = this.options.clipNorm ?? null;
     const gradNorm = clipNorm !== null ? clipGlobalNorm(gradTheta, sparse, clipNorm, this.options.clipScope ?? 'all') : null;
-    if (gradTheta.length > 0) this.denseOpt.update(this.theta, gradTheta);
-    this.sparseOpt.update(sparse);
+    this.sparseOpt.update(sparse, gradTheta.length > 0 ? () => this.denseOpt.update(this.theta, gradTheta) : null);
     this.store.release();
     for (const b of this.compiled.buffers) if (b.updated) this.buffers[b.name].set(out[`next/${b.name}`].data as Float32Array);
     this.stepCount++;

@@ -139,3 +139,35 @@ describe('clipGlobalNorm', () => {
     expect(small[0]).toBeCloseTo(0.1, 7);
   });
 });
+
+describe('SparseOptimizer on two threads', () => {
+  for (const name of ['adam', 'adagrad'] as const) {
+    it(`${name}: splitting rows with the helper thread changes no bit`, async () => {
+      const { HelperThread } = await import('../../../src/engine/runtime/helper-thread.js');
+      const run = (helper: InstanceType<typeof HelperThread> | null) => {
+        const store = new EmbeddingStore([{ name: 'f', vocabSize: 20_000, dim: 4 }], new Rng(5), { shared: helper !== null });
+        const opt = new SparseOptimizer({ name, lr: 0.01, l2: 1e-3 }, store.tables, helper);
+        const rng = new Rng(6);
+        const size = 8192;
+        const E = new Float32Array(size * 4);
+        const dE = new Float32Array(size * 4);
+        const dense = new Float32Array(100);
+        for (let step = 0; step < 3; step++) {
+          const ids = Int32Array.from({ length: size }, () => rng.nextU32() % 20_000);
+          for (let i = 0; i < dE.length; i++) dE[i] = rng.nextNormal();
+          store.gather(size, [ids], E, true);
+          opt.update(store.scatter(dE), () => dense.fill(step + 1));
+          store.release();
+        }
+        expect(dense[0]).toBe(3);
+        return store.table('f').data.slice();
+      };
+      const helper = new HelperThread();
+      try {
+        expect(run(helper)).toEqual(run(null));
+      } finally {
+        await helper.terminate();
+      }
+    });
+  }
+});

@@ -25,11 +25,18 @@ const fr = Math.fround;
 /** Below this many rows a step is not worth handing half of to the helper thread. */
 const MIN_SPLIT_ROWS = 2048;
 
+function ema(previous: number, sample: number): number {
+  return previous === 0 ? sample : 0.8 * previous + 0.2 * sample;
+}
+
 export class SparseOptimizer {
   readonly config: Readonly<SparseOptimizerConfig>;
   lr: number;
   private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array> }>();
   private readonly helper: HelperThread | null;
+  /** Running estimates (ms) of one row's update on this thread and of the work run alongside. */
+  private rowMs = 1e-4;
+  private alongsideMs = 0;
 
   /**
    * With a `helper` thread, each step's rows are split between it and this thread; the tables must then be in
@@ -50,8 +57,13 @@ export class SparseOptimizer {
     });
   }
 
-  /** Updates the touched rows of each table in `grads` (one entry per table that the batch used). */
-  update(grads: readonly SparseRowGrad[]): void {
+  /**
+   * Updates the touched rows of each table in `grads` (one entry per table that the batch used). `alongside`
+   * (e.g. the dense update) runs on this thread while the helper works, and the rows are split so that both
+   * threads finish together (by running estimates of both costs; any split gives identical results).
+   */
+  update(grads: readonly SparseRowGrad[], alongside: (() => void) | null = null): void {
+    let pendingAlongside = alongside;
     for (const g of grads) {
       const state = this.tables.get(g.table.name);
       if (!state) throw new OptmsmError('E_ENGINE_STATE', `sparse optimizer has no state for table ${g.table.name}`);
@@ -60,7 +72,7 @@ export class SparseOptimizer {
       const l2 = fr(c.l2 ?? 0);
       const { dim, data: p } = g.table;
       const { rows, grad, count } = g;
-      const split = this.helper !== null && count >= MIN_SPLIT_ROWS ? count >> 1 : count;
+      const split = this.helper !== null && count >= MIN_SPLIT_ROWS ? this.mainShare(count, pendingAlongside !== null) : count;
       let params: number[];
       if (c.name === 'adam') {
         const beta1 = c.beta1 ?? 0.9;
@@ -74,12 +86,28 @@ export class SparseOptimizer {
       const v = c.name === 'adam' ? state.slots.exp_avg_sq : null;
       if (split < count) this.helper!.start(c.name, state.index, { p, m, v, rows, grad, dim }, split, count, params);
       try {
+        if (pendingAlongside !== null && split < count) {
+          const t0 = performance.now();
+          pendingAlongside();
+          pendingAlongside = null;
+          this.alongsideMs = ema(this.alongsideMs, performance.now() - t0);
+        }
+        const t1 = performance.now();
         if (v !== null) adamRows(p, m, v, rows, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
         else adagradRows(p, m, rows, grad, dim, 0, split, params[0], l2, params[4]);
+        if (split > 0) this.rowMs = ema(this.rowMs, (performance.now() - t1) / split);
       } finally {
         if (split < count) this.helper!.wait();
       }
     }
+    if (pendingAlongside !== null) pendingAlongside();
+  }
+
+  /** Rows this thread takes so that it and the helper finish together when it also runs `alongside`. */
+  private mainShare(count: number, withAlongside: boolean): number {
+    const total = count * this.rowMs + (withAlongside ? this.alongsideMs : 0);
+    const mainRows = Math.round((total / 2 - (withAlongside ? this.alongsideMs : 0)) / this.rowMs);
+    return Math.max(0, Math.min(count >> 1, mainRows));
   }
 
   /** With `copy` false the slots are live views (for writing a file without doubling the memory). */
