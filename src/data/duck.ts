@@ -56,6 +56,7 @@ function itemsOf<T extends Typed>(vector: DuckDBVector, ctor: { new (n: number):
   const items = (vector as unknown as { items?: unknown }).items;
   if (items instanceof (ctor as unknown as typeof Int32Array)) return items as unknown as T;
   const n = vector.itemCount;
+  if (process.env.OPTMSM_DEBUG_VECTORS) process.stderr.write(`slow vector path: ${String(vector.type)} as ${ctor.name}\n`);
   const out = new ctor(n);
   for (let i = 0; i < n; i++) {
     const v = vector.getItem(i);

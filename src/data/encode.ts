@@ -7,7 +7,7 @@ import { OptmsmError } from '../errors.js';
 import { DuckSession, float64Column, int32Column, literal, uint8Column } from './duck.js';
 import { dedupeBoundaries, RunningStats, type NumericStats } from './encoders/numeric.js';
 import { fitVocab, sortScenarioValues } from './encoders/vocab.js';
-import { FeatureEncoder, type EncoderState, type FieldState } from './feature-encoder.js';
+import { FeatureEncoder, type FieldState } from './feature-encoder.js';
 import { labelRuleSql, type LabelRule } from './label-rule.js';
 import type { ColumnRequest, RawTable } from './read.js';
 import { SPLITS, type DatasetConfig, type SplitName, type SplitSpec } from './schema.js';
@@ -66,7 +66,7 @@ function splitSql(split: SplitSpec | null): string {
       return `CASE WHEN s_split IN (${split.train.map(literal).join(', ')}) THEN 0 WHEN s_split IN (${split.validation.map(literal).join(', ')}) THEN 1 WHEN s_split IN (${split.test.map(literal).join(', ')}) THEN 2 ELSE 3 END`;
     case 'ratio': {
       const [a, b] = split.ratios;
-      const u = `optmsm_fmix((rowid::UBIGINT + ${seedOffset(split.seed)}::UBIGINT) % 4294967296) / 4294967296.0`;
+      const u = `optmsm_fmix((__rid::UBIGINT + ${seedOffset(split.seed)}::UBIGINT) % 4294967296) / 4294967296.0`;
       return `CASE WHEN ${u} < ${a} THEN 0 WHEN ${u} < ${a + b} THEN 1 ELSE 2 END`;
     }
     case 'time': {
@@ -78,43 +78,105 @@ function splitSql(split: SplitSpec | null): string {
   }
 }
 
-/** A view over the raw table adding the row id, the split (0/1/2, 3 = none) and the 0/1 label. */
-export async function createDataView(session: DuckSession, raw: RawTable, split: SplitSpec | null, label: LabelRule): Promise<string> {
-  for (const m of FMIX_MACROS) await session.run(m);
-  const view = `${raw.table}_v`;
-  const labelSql = raw.present.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
-  await session.run(`CREATE VIEW ${view} AS SELECT *, rowid AS __rid, (${splitSql(split)})::UTINYINT AS __split, (${labelSql})::UTINYINT AS __label FROM ${raw.table}`);
-  return view;
-}
-
 export interface Checks {
   split: SplitSpec | null;
   label: LabelRule;
-  /** Numeric fields (alias, column) that have no fill rule. */
-  strictNumerics: { alias: string; column: string }[];
+  /** Numeric fields (index, column) that have no fill rule. */
+  strictNumerics: { field: number; column: string }[];
   maxScenarios: number | null;
   scenarioColumn: string;
 }
 
+/** One ENUM per categorical source: the distinct values (all rows) with their codes. */
+export interface EnumInfo {
+  type: string | null;
+  values: string[];
+}
+
+type SourceField = Pick<FieldState, 'source'> & { maxLen?: number };
+
+/**
+ * Builds the ENUM of every categorical/multi/scenario field over all rows (index = encoder field index). All
+ * distinct sets come from one aggregate scan of the raw rows; each ENUM is then made from its list.
+ */
+export async function createEnums(session: DuckSession, raw: RawTable, fields: readonly SourceField[]): Promise<(EnumInfo | null)[]> {
+  const aggs: string[] = [];
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') aggs.push(`list(DISTINCT coalesce(s_scn, '')) AS l${i}`);
+    else if (f.source === 'categorical') aggs.push(`list(DISTINCT coalesce(c${i}, '')) AS l${i}`);
+    else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT c${i}))) AS l${i}`);
+  });
+  const lists = `${raw.table}_distinct`;
+  await session.run(`CREATE TABLE ${lists} AS SELECT ${aggs.join(', ')} FROM ${raw.table}`);
+  // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
+  const [listed] = await session.rows(`SELECT * FROM ${lists}`);
+  const out: (EnumInfo | null)[] = [];
+  for (const [i, f] of fields.entries()) {
+    if (f.source === 'numeric' || f.source === 'bucket') {
+      out.push(null);
+      continue;
+    }
+    const values = ((listed![`l${i}`] as unknown[] | null) ?? []).map(String);
+    if (values.length === 0) {
+      out.push({ type: null, values: [] });
+      continue;
+    }
+    const name = `${raw.table}_e${i}`;
+    await session.run(`CREATE TYPE ${name} AS ENUM (SELECT unnest(l${i}) FROM ${lists})`);
+    out.push({ type: name, values });
+  }
+  await session.run(`DROP TABLE ${lists}`);
+  return out;
+}
+
+/**
+ * The code table: one pass over the raw strings turning every categorical cell into its ENUM code (k<i>, or
+ * k<i>_<pos> for multi-valued fields, -1 = no token), with the split, the 0/1 label (NULL when unusable) and the
+ * raw row id. Everything after this works on integers, and the raw table can be dropped.
+ */
+export async function createCodeTable(
+  session: DuckSession, raw: RawTable, split: SplitSpec | null, label: LabelRule, fields: readonly SourceField[], enums: readonly (EnumInfo | null)[],
+  extraCount: number,
+): Promise<string> {
+  for (const m of FMIX_MACROS) await session.run(m);
+  const code = (type: string | null, expr: string): string => (type === null ? '-1' : `coalesce(enum_code(CAST(${expr} AS ${type}))::INTEGER, -1)`);
+  const labelSql = raw.present.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
+  const cols = [
+    '__rid::INTEGER AS __rid', `(${splitSql(split)})::UTINYINT AS __split`, `(${labelSql})::UTINYINT AS __label`,
+  ];
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') cols.push(`${code(enums[i]!.type, "coalesce(s_scn, '')")} AS k${i}`);
+    else if (f.source === 'categorical') cols.push(`${code(enums[i]!.type, `coalesce(c${i}, '')`)} AS k${i}`);
+    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen!; k++) cols.push(`${code(enums[i]!.type, `c${i}[${k}]`)} AS k${i}_${k}`);
+    else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE) AS k${i}`);
+  });
+  for (let j = 0; j < extraCount; j++) cols.push(`coalesce(x${j}, 'NaN'::DOUBLE) AS x${j}`);
+  const table = `${raw.table}_codes`;
+  await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM ${raw.table}`);
+  return table;
+}
+
 /** Validates the whole input in one aggregate pass; returns rows per split. Errors name file:line and column. */
-export async function validateData(session: DuckSession, raw: RawTable, view: string, checks: Checks): Promise<number[]> {
+export async function validateData(session: DuckSession, raw: RawTable, codes: string, checks: Checks): Promise<number[]> {
   const hasLabel = raw.present.has('s_label');
   const aggs = [
     'count_if(__split = 0)::DOUBLE AS n0', 'count_if(__split = 1)::DOUBLE AS n1', 'count_if(__split = 2)::DOUBLE AS n2',
     'count_if(__split = 3)::DOUBLE AS nbad',
     `${hasLabel ? 'count_if(__label IS NULL)' : '0'}::DOUBLE AS nlabel`,
-    'count(DISTINCT s_scn)::DOUBLE + max(CASE WHEN s_scn IS NULL THEN 1 ELSE 0 END) AS nscn',
-    ...checks.strictNumerics.map((c, i) => `count_if(NOT isfinite(coalesce(${c.alias}, 'NaN'::DOUBLE)))::DOUBLE AS num${i}`),
+    'count(DISTINCT k0)::DOUBLE AS nscn',
+    ...checks.strictNumerics.map((c, i) => `count_if(NOT isfinite(k${c.field}))::DOUBLE AS num${i}`),
   ];
-  const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${view}`);
+  const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes}`);
   const a = (k: string): number => Number(agg![k] ?? 0);
-  const first = async (where: string, what: string): Promise<{ at: string; value: string }> => {
-    const [r] = await session.rows(`SELECT __rid::DOUBLE AS rid, CAST(${what} AS VARCHAR) AS v FROM ${view} WHERE ${where} ORDER BY __rid LIMIT 1`);
-    return { at: raw.locate(Number(r!.rid)), value: r!.v === null ? '(empty)' : String(r!.v) };
+  const first = async (where: string, rawColumn: string): Promise<{ at: string; value: string }> => {
+    const [r] = await session.rows(`SELECT __rid::DOUBLE AS rid FROM ${codes} WHERE ${where} ORDER BY __rid LIMIT 1`);
+    const rid = Number(r!.rid);
+    const [v] = await session.rows(`SELECT CAST(${rawColumn} AS VARCHAR) AS v FROM ${raw.table} WHERE __rid = ${rid}`);
+    return { at: raw.locate(rid), value: v?.v === null || v?.v === undefined ? '(empty)' : String(v.v) };
   };
   if (a('nbad') > 0) {
-    const f = await first('__split = 3', checks.split?.kind === 'time' || checks.split?.kind === 'column' ? 's_split' : "''");
     const s = checks.split!;
+    const f = await first('__split = 3', 's_split');
     throw new OptmsmError('E_DATA_BAD_SPLIT', `${a('nbad')} rows have a split value that is not train, validation or test (column '${'column' in s ? s.column : ''}')`, {
       location: f.at,
       expected: s.kind === 'column' ? `one of ${[...s.train, ...s.validation, ...s.test].join(', ')}` : 'a number or timestamp',
@@ -129,7 +191,7 @@ export async function validateData(session: DuckSession, raw: RawTable, view: st
   }
   for (const [i, c] of checks.strictNumerics.entries()) {
     if (a(`num${i}`) === 0) continue;
-    const f = await first(`NOT isfinite(coalesce(${c.alias}, 'NaN'::DOUBLE))`, c.alias);
+    const f = await first(`NOT isfinite(k${c.field})`, `c${c.field}`);
     throw new OptmsmError('E_DATA_BAD_NUMERIC', `${a(`num${i}`)} rows have an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
       location: f.at, expected: 'a finite number', found: f.value, hint: `add fill: <number> | mean | median to the feature reading '${c.column}'`,
     });
@@ -153,94 +215,61 @@ export async function validateData(session: DuckSession, raw: RawTable, view: st
   return counts;
 }
 
-/** One ENUM per categorical source: the distinct values (all rows) with their codes. */
-export interface EnumInfo {
-  type: string | null;
-  values: string[];
-}
-
-async function createEnum(session: DuckSession, name: string, distinctSql: string): Promise<EnumInfo> {
-  const [{ n }] = (await session.rows(`SELECT count(*)::DOUBLE AS n FROM (${distinctSql})`)) as [{ n: number }];
-  if (n === 0) return { type: null, values: [] };
-  await session.run(`CREATE TYPE ${name} AS ENUM (${distinctSql})`);
-  const rows = await session.rows(`SELECT s::VARCHAR AS s, enum_code(CAST(s AS ${name}))::INTEGER AS code FROM (SELECT unnest(enum_range(NULL::${name})) AS s)`);
-  const values = new Array<string>(rows.length);
-  for (const r of rows) values[Number(r.code)] = String(r.s);
-  return { type: name, values };
-}
-
-const valueSql = (f: Pick<FieldState, 'source'>, alias: string): string => (f.source === 'multi' ? `unnest(${alias})` : `coalesce(${alias}, '')`);
-const distinctSql = (f: Pick<FieldState, 'source'>, alias: string, view: string): string =>
-  `SELECT DISTINCT v FROM (SELECT ${valueSql(f, alias)} AS v FROM ${view}) WHERE v IS NOT NULL`;
-
-/** Builds the ENUM of every categorical/multi/scenario field (index = encoder field index). */
-export async function createEnums(session: DuckSession, view: string, fields: readonly Pick<FieldState, 'source'>[]): Promise<(EnumInfo | null)[]> {
-  const out: (EnumInfo | null)[] = [];
-  for (const [i, f] of fields.entries()) {
-    if (f.source === 'numeric' || f.source === 'bucket') {
-      out.push(null);
-      continue;
-    }
-    const alias = f.source === 'scenario' ? 's_scn' : `c${i}`;
-    const name = `${view}_e${i}`;
-    out.push(await createEnum(session, name, distinctSql(f, alias, view)));
-  }
-  return out;
-}
-
-/** Fits the encoder on the training split (split 0) of the view. */
-export async function fitEncoder(session: DuckSession, view: string, raw: RawTable, config: DatasetConfig): Promise<{ encoder: FeatureEncoder; enums: (EnumInfo | null)[] }> {
-  const planned: FieldState[] = planFields(config);
-  const enums = await createEnums(session, view, planned);
-
+/** Fits the encoder on the training split (split 0) of the code table. */
+export async function fitEncoder(
+  session: DuckSession, codes: string, raw: RawTable, config: DatasetConfig, planned: FieldState[], enums: readonly (EnumInfo | null)[],
+): Promise<FeatureEncoder> {
   // Scenarios: those present in train, in natural order; a value only in validation/test cannot be modelled.
   const scenarioEnum = enums[0]!;
-  const trainScn = await session.rows(`SELECT DISTINCT coalesce(s_scn, '') AS v FROM ${view} WHERE __split = 0`);
-  const values = sortScenarioValues(trainScn.map((r) => String(r.v)));
+  const trainScn = await session.rows(`SELECT DISTINCT k0 AS c FROM ${codes} WHERE __split = 0`);
+  const values = sortScenarioValues(trainScn.map((r) => scenarioEnum.values[Number(r.c)]!));
   const known = new Set(values);
-  const unknown = scenarioEnum.values.find((v) => !known.has(v));
-  if (unknown !== undefined) {
-    const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${view} WHERE coalesce(s_scn, '') = ${literal(unknown)}`);
-    throw new OptmsmError('E_DATA_UNKNOWN_SCENARIO', `scenario value '${unknown}' of column '${config.scenario.column}' appears outside the training split only`, {
-      location: raw.locate(Number(r!.rid)), expected: `one of ${values.join(', ')}`, found: unknown,
+  const unknown = scenarioEnum.values.findIndex((v) => !known.has(v));
+  if (unknown >= 0) {
+    const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${codes} WHERE k0 = ${unknown}`);
+    throw new OptmsmError('E_DATA_UNKNOWN_SCENARIO', `scenario value '${scenarioEnum.values[unknown]}' of column '${config.scenario.column}' appears outside the training split only`, {
+      location: raw.locate(Number(r!.rid)), expected: `one of ${values.join(', ')}`, found: scenarioEnum.values[unknown],
       hint: 'every scenario needs training rows',
     });
   }
 
-  const numericAliases: number[] = [];
+  const numericFields: number[] = [];
   for (const [i, f] of planned.entries()) {
     if (f.source === 'categorical' || f.source === 'multi') {
       if (f.hashBuckets !== null) continue;
       const e = enums[i]!;
       const counts = new Float64Array(e.values.length);
       if (e.type !== null) {
-        const src = f.source === 'multi' ? `(SELECT unnest(c${i}) AS v FROM ${view} WHERE __split = 0)` : `(SELECT coalesce(c${i}, '') AS v FROM ${view} WHERE __split = 0)`;
-        const rows = await session.rows(`SELECT enum_code(CAST(v AS ${e.type}))::INTEGER AS code, count(*)::DOUBLE AS n FROM ${src} GROUP BY 1`);
+        const src = f.source === 'multi'
+          ? `(SELECT unnest([${Array.from({ length: f.maxLen }, (_, k) => `k${i}_${k + 1}`).join(', ')}]) AS code FROM ${codes} WHERE __split = 0)`
+          : `(SELECT k${i} AS code FROM ${codes} WHERE __split = 0)`;
+        const rows = await session.rows(`SELECT code, count(*)::DOUBLE AS n FROM ${src} WHERE code >= 0 GROUP BY 1`);
         for (const r of rows) counts[Number(r.code)] = Number(r.n);
       }
       f.vocab = fitVocab(e.values, counts, f.minCount);
     } else if (f.source === 'numeric' || f.source === 'bucket') {
-      numericAliases.push(i);
+      numericFields.push(i);
       const quantiles = f.source === 'bucket'
         ? `, quantile_disc(x, [${Array.from({ length: f.boundaries.length }, (_, k) => (k + 1) / (f.boundaries.length + 1)).join(', ')}]) AS q`
         : '';
       const [r] = await session.rows(`SELECT count(x)::DOUBLE AS n, min(x) AS lo, max(x) AS hi, median(x) AS med${quantiles}
-        FROM (SELECT c${i} AS x FROM ${view} WHERE __split = 0 AND isfinite(c${i}))`);
+        FROM (SELECT k${i} AS x FROM ${codes} WHERE __split = 0 AND isfinite(k${i}))`);
       f.stats = { count: Number(r!.n), min: Number(r!.lo ?? 0), max: Number(r!.hi ?? 0), mean: 0, std: 0, median: Number(r!.med ?? 0) };
       if (f.source === 'bucket') f.boundaries = dedupeBoundaries(((r!.q as number[] | null) ?? []).map(Number));
     }
   }
-  if (numericAliases.length > 0) {
+  if (numericFields.length > 0) {
     // Mean and std in row order (Welford), so they are the same on every run whatever DuckDB's thread count.
-    const acc = numericAliases.map(() => new RunningStats());
-    for await (const chunk of session.chunks(`SELECT ${numericAliases.map((i) => `coalesce(c${i}, 'NaN'::DOUBLE)`).join(', ')} FROM ${view} WHERE __split = 0`)) {
-      numericAliases.forEach((_, j) => {
-        const xs = float64Column(chunk, j);
+    const acc = numericFields.map(() => new RunningStats());
+    for await (const chunk of session.chunks(`SELECT __split, ${numericFields.map((i) => `k${i}`).join(', ')} FROM ${codes}`)) {
+      const split = uint8Column(chunk, 0);
+      numericFields.forEach((_, j) => {
+        const xs = float64Column(chunk, j + 1);
         const s = acc[j]!;
-        for (let k = 0; k < xs.length; k++) if (Number.isFinite(xs[k]!)) s.push(xs[k]!);
+        for (let k = 0; k < chunk.rowCount; k++) if (split[k] === 0 && Number.isFinite(xs[k]!)) s.push(xs[k]!);
       });
     }
-    numericAliases.forEach((i, j) => {
+    numericFields.forEach((i, j) => {
       const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
       const { mean, std } = acc[j]!.result();
       f.stats = { ...f.stats, mean, std };
@@ -249,14 +278,13 @@ export async function fitEncoder(session: DuckSession, view: string, raw: RawTab
     });
   }
 
-  const state: Omit<EncoderState, 'checksum' | 'formatVersion'> = {
+  return FeatureEncoder.fromState({
     dataset: config.name,
     label: { column: config.label.column, text: config.label.text, rule: config.label.rule },
     scenario: { column: config.scenario.column, values },
     fields: planned,
     extraColumns: config.extraColumns,
-  };
-  return { encoder: FeatureEncoder.fromState(state), enums };
+  });
 }
 
 const EMPTY_STATS: NumericStats = { count: 0, min: 0, max: 0, mean: 0, std: 0, median: 0 };
@@ -300,57 +328,83 @@ function lookupTables(encoder: FeatureEncoder, enums: readonly (EnumInfo | null)
   });
 }
 
-/** Streams one split (or every row, split = null) of the view through the encoder into the sink. */
-export async function encodeView(
-  session: DuckSession, view: string, raw: RawTable, encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[], split: number | null, sink: ColumnSink,
-): Promise<number> {
+/**
+ * Streams every row of the code table once, in input order, through the encoder: ids via per-field lookup tables,
+ * numerics via the encoder's transform; rows go to `sinkFor(split)` (split 0 only when there is no split).
+ * Returns rows written per split.
+ */
+export async function encodeCodes(
+  session: DuckSession, codes: string, raw: RawTable, encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[], sinkFor: (split: number) => ColumnSink,
+): Promise<number[]> {
   const fields = encoder.state.fields;
   const luts = lookupTables(encoder, enums);
   const scenarioEnum = enums[0]!;
   const scnIndex = new Int32Array(scenarioEnum.values.length);
   for (let c = 0; c < scnIndex.length; c++) {
     const v = scenarioEnum.values[c]!;
-    if (encoder.scenarios.values.includes(v)) scnIndex[c] = encoder.scenarios.values.indexOf(v);
-    else {
-      const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${view} WHERE coalesce(s_scn, '') = ${literal(v)}`);
+    const s = encoder.scenarios.values.indexOf(v);
+    if (s < 0) {
+      const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${codes} WHERE k0 = ${c}`);
       encoder.scenarioIndex(v, raw.locate(Number(r!.rid)));
     }
+    scnIndex[c] = s;
   }
-  const code = (type: string | null, expr: string): string => (type === null ? '-1' : `coalesce(enum_code(CAST(${expr} AS ${type}))::INTEGER, -1)`);
-  const cols: string[] = ['__label', code(scenarioEnum.type, "coalesce(s_scn, '')")];
+  const cols: string[] = ['__split', 'coalesce(__label, 0)::UTINYINT', 'k0'];
   const plan: { field: number; first: number; width: number }[] = [];
   fields.forEach((f, i) => {
     if (f.source === 'scenario') return;
     const first = cols.length;
-    if (f.source === 'categorical') cols.push(code(enums[i]!.type, `coalesce(c${i}, '')`));
-    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(code(enums[i]!.type, `c${i}[${k}]`));
-    else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE)`);
+    if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`k${i}_${k}`);
+    else cols.push(`k${i}`);
     plan.push({ field: i, first, width: f.source === 'multi' ? f.maxLen : 1 });
   });
   const extraFirst = cols.length;
-  encoder.state.extraColumns.forEach((_, j) => cols.push(`coalesce(x${j}, 'NaN'::DOUBLE)`));
-  const where = split === null ? '' : `WHERE __split = ${split}`;
+  encoder.state.extraColumns.forEach((_, j) => cols.push(`x${j}`));
   const scenarioName = fields[0]!.name;
-  let offset = 0;
-  for await (const chunk of session.chunks(`SELECT ${cols.join(', ')} FROM ${view} ${where}`)) {
+  const offsets = [0, 0, 0, 0];
+  for await (const chunk of session.chunks(`SELECT ${cols.join(', ')} FROM ${codes}`)) {
     const n = chunk.rowCount;
-    sink.write('label', offset, uint8Column(chunk, 0).subarray(0, n));
-    const codes = int32Column(chunk, 1);
+    const split = uint8Column(chunk, 0);
+    // Row positions of each split inside this chunk (usually one split dominates; all rows when predicting).
+    const counts = [0, 0, 0, 0];
+    for (let r = 0; r < n; r++) counts[split[r]!]!++;
+    const rowsOf = counts.map((c) => new Int32Array(c));
+    const fill = [0, 0, 0, 0];
+    for (let r = 0; r < n; r++) {
+      const s = split[r]!;
+      rowsOf[s]![fill[s]!++] = r;
+    }
+    const emit = (key: ColumnKey, full: ColumnData, width: number): void => {
+      for (let s = 0; s < 3; s++) {
+        const idx = rowsOf[s]!;
+        if (idx.length === 0) continue;
+        if (idx.length === n) {
+          sinkFor(s).write(key, offsets[s]! * width, full);
+          continue;
+        }
+        const out = new (full.constructor as new (k: number) => ColumnData)(idx.length * width);
+        if (width === 1) for (let k = 0; k < idx.length; k++) out[k] = full[idx[k]!]!;
+        else for (let k = 0; k < idx.length; k++) for (let w = 0; w < width; w++) out[k * width + w] = full[idx[k]! * width + w]!;
+        sinkFor(s).write(key, offsets[s]! * width, out);
+      }
+    };
+    emit('label', uint8Column(chunk, 1).slice(0, n), 1);
+    const sc = int32Column(chunk, 2);
     const scn = new Int32Array(n);
     const scnIds = new Int32Array(n);
     for (let r = 0; r < n; r++) {
-      scn[r] = scnIndex[codes[r]!]!;
+      scn[r] = scnIndex[sc[r]!]!;
       scnIds[r] = scn[r]! + 2;
     }
-    sink.write('scenario', offset, scn);
-    sink.write(`ids:${scenarioName}`, offset, scnIds);
+    emit('scenario', scn, 1);
+    emit(`ids:${scenarioName}`, scnIds, 1);
     for (const p of plan) {
       const f = fields[p.field]!;
       if (f.source === 'numeric' || f.source === 'bucket') {
         const xs = float64Column(chunk, p.first);
         const out = f.source === 'bucket' ? new Int32Array(n) : new Float32Array(n);
         for (let r = 0; r < n; r++) out[r] = encoder.numericCell(p.field, xs[r]!, 'encode');
-        sink.write(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, offset, out);
+        emit(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, out, 1);
         continue;
       }
       const lut = luts[p.field]!;
@@ -362,12 +416,12 @@ export async function encodeView(
           out[r * p.width + k] = c < 0 ? 0 : lut[c]!;
         }
       }
-      sink.write(`ids:${f.name}`, offset * p.width, out);
+      emit(`ids:${f.name}`, out, p.width);
     }
-    encoder.state.extraColumns.forEach((c, j) => sink.write(`extra:${c}`, offset, float64Column(chunk, extraFirst + j).slice(0, n)));
-    offset += n;
+    encoder.state.extraColumns.forEach((c, j) => emit(`extra:${c}`, float64Column(chunk, extraFirst + j).slice(0, n), 1));
+    for (let s = 0; s < 3; s++) offsets[s]! += counts[s]!;
   }
-  return offset;
+  return offsets.slice(0, 3);
 }
 
 /** Column keys, element types and widths of an encoder's encoded layout. */

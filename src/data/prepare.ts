@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { DuckSession } from './duck.js';
-import { columnRequests, createDataView, createEnums, encodeView, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
+import { columnRequests, createCodeTable, createEnums, encodeCodes, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
 import type { FeatureEncoder } from './feature-encoder.js';
 import { expandFiles, formatOf, loadRaw, type BadRow, type SourceGroup } from './read.js';
 import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
@@ -122,21 +122,22 @@ async function encodeDataset(
   log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
   const raw = await loadRaw(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
   if (raw.skipped.length > 0) log(`skipped ${raw.skipped.length} rows that do not parse (first: ${raw.skipped[0]!.file}:${raw.skipped[0]!.line})`);
-  const view = await createDataView(session, raw, config.split, config.label);
+  const enums = await createEnums(session, raw, planned);
+  const codes = await createCodeTable(session, raw, config.split, config.label, planned, enums, config.extraColumns.length);
   const strictNumerics = planned.flatMap((f, i) =>
-    (f.source === 'numeric' || f.source === 'bucket') && config.features[i - 1]!.kind === 'numeric' && (config.features[i - 1] as { fill: unknown }).fill === null
-      ? [{ alias: `c${i}`, column: f.column }] : []);
-  const counts = await validateData(session, raw, view, {
+    (f.source === 'numeric' || f.source === 'bucket') && f.fill === null && (config.features[i - 1] as { fill: unknown }).fill === null
+      ? [{ field: i, column: f.column }] : []);
+  const counts = await validateData(session, raw, codes, {
     split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
   });
+  await raw.drop();
   const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
-  const { encoder, enums } = await fitEncoder(session, view, raw, config);
+  const encoder = await fitEncoder(session, codes, raw, config, planned, enums);
+  log(`encoding ${rows.train} / ${rows.validation} / ${rows.test} rows`);
   const sink = sinkFor(encoder, rows);
-  for (const [i, split] of SPLITS.entries()) {
-    log(`encoding ${rows[split]} ${split} rows`);
-    await encodeView(session, view, raw, encoder, enums, i, sink.forSplit(split));
-  }
+  const sinks = SPLITS.map((s) => sink.forSplit(s));
+  await encodeCodes(session, codes, raw, encoder, enums, (i) => sinks[i]!);
   return { encoder, rows, badRows: raw.skipped };
 }
 
@@ -233,14 +234,15 @@ export async function encodeFile(encoder: FeatureEncoder, file: string, options:
     const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
     const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
     const raw = await loadRaw(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
-    const view = await createDataView(session, raw, null, encoder.labelRule);
-    const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ alias: `c${i}`, column: f.column }] : []));
-    const [rows] = await validateData(session, raw, view, {
+    const enums = await createEnums(session, raw, fields);
+    const codes = await createCodeTable(session, raw, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
+    const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ field: i, column: f.column }] : []));
+    const [rows] = await validateData(session, raw, codes, {
       split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
     });
-    const enums = await createEnums(session, view, fields);
+    await raw.drop();
     const sink = new MemorySink(encoder, rows!);
-    await encodeView(session, view, raw, encoder, enums, null, sink);
+    await encodeCodes(session, codes, raw, encoder, enums, () => sink);
     sink.columns.hasLabel = raw.present.has('s_label');
     return sink.columns;
   });

@@ -38,8 +38,10 @@ export interface RawTable {
   skipped: BadRow[];
   /** Aliases whose column exists in every file. */
   present: Set<string>;
-  /** file:line (CSV, JSONL) or file#row (Parquet) of a row id of the table. */
+  /** file:line (CSV, JSONL) or file#row (Parquet) of a row id (`__rid`) of the table. */
   locate(rid: number): string;
+  /** Frees the raw rows once they are encoded. */
+  drop(): Promise<void>;
 }
 
 const EXTENSIONS: Record<DataFormat, string[]> = {
@@ -117,7 +119,10 @@ function selectExpr(r: ColumnRequest, format: DataFormat): string {
 
 let tableCounter = 0;
 
-/** Loads every group's files into a new table (group split in `__g`, file index in `__f`). */
+/**
+ * Makes every group's files available as one relation `table` with columns __rid (row id in input order), __g
+ * (group), __f (file index) and the requested aliases: a view over Parquet, a loaded table for CSV and JSONL.
+ */
 export async function loadRaw(
   session: DuckSession,
   input: { format: DataFormat; csv: CsvOptions; groups: SourceGroup[]; columns: ColumnRequest[]; onBadRow: 'error' | 'skip' },
@@ -146,43 +151,65 @@ export async function loadRaw(
   }
   const used = columns.filter((c) => present.has(c.alias));
   const numberColumns = [...new Set(used.filter((c) => c.type === 'number').map((c) => c.column))];
-  const selects = groups.map((g, gi) => {
-    const rejects = format === 'csv' ? `${table}_rej${gi}` : null;
-    const fileIndex = `CAST(list_position(${listLiteral(allFiles)}, filename) - 1 AS INTEGER) AS __f`;
-    const cols = [`${gi}::UTINYINT AS __g`, fileIndex, ...used.map((c) => selectExpr(c, format))];
-    return `SELECT ${cols.join(', ')} FROM ${readerSql(format, g.files, csv, numberColumns, rejects, input.onBadRow === 'skip')}`;
-  });
-  try {
-    await session.run(`CREATE TABLE ${table} AS ${selects.join(' UNION ALL ')}`);
-  } catch (e) {
-    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${allFiles.length === 1 ? allFiles[0] : `${allFiles.length} files`}: ${duckMessage(e)}`, {
-      location: allFiles[0],
-      hint: input.onBadRow === 'error' && format === 'jsonl' ? 'on_bad_row: skip ignores rows that do not parse' : undefined,
-    });
-  }
-
+  const fileIndex = `CAST(list_position(${listLiteral(allFiles)}, filename) - 1 AS INTEGER)`;
   const bad: BadRow[] = [];
-  if (format === 'csv') {
-    for (let gi = 0; gi < groups.length; gi++) {
-      const rej = `${table}_rej${gi}`;
-      const rows = await session.rows(
-        `SELECT s.file_path AS file, e.line::DOUBLE AS line, e.column_name AS col, e.error_message AS msg
-         FROM ${rej}_e e JOIN ${rej}_s s USING (scan_id, file_id) ORDER BY file, line`);
-      for (const r of rows) bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
-    }
-  }
-  if (bad.length > 0 && input.onBadRow === 'error') {
-    const first = bad[0]!;
-    throw new OptmsmError('E_DATA_BAD_ROW', `${bad.length} row${bad.length > 1 ? 's' : ''} of ${first.file} do not parse${first.column ? ` (column '${first.column}')` : ''}`, {
-      location: `${first.file}:${first.line}`,
-      found: bad.slice(0, 5).map((b) => `${b.file}:${b.line}${b.column ? ` [${b.column}]` : ''}: ${b.message}`).join('\n            '),
-      hint: 'fix the rows, or set on_bad_row: skip to drop them (they are counted and reported)',
+  let files: RawTable['files'];
+  let drop: string[];
+  if (format === 'parquet') {
+    // Parquet is already columnar and typed: read it through a view (no copy); row ids come from per-file offsets.
+    const meta = await session.rows(`SELECT file_name AS f, num_rows::DOUBLE AS n FROM parquet_file_metadata(${listLiteral(allFiles)})`);
+    const rowsOf = new Map<string, number>();
+    for (const r of meta) rowsOf.set(String(r.f), (rowsOf.get(String(r.f)) ?? 0) + Number(r.n));
+    let offset = 0;
+    files = allFiles.map((path) => {
+      const f = { path, rows: rowsOf.get(path) ?? 0, firstRid: offset };
+      offset += f.rows;
+      return f;
     });
+    const offsets = `[${files.map((f) => f.firstRid).join(', ')}]`;
+    const selects = groups.map((g, gi) => {
+      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, `(${offsets}[${fileIndex} + 1] + file_row_number)::BIGINT AS __rid`, ...used.map((c) => selectExpr(c, format))];
+      return `SELECT ${cols.join(', ')} FROM read_parquet(${listLiteral(g.files)}, file_row_number = true)`;
+    });
+    await session.run(`CREATE VIEW ${table} AS ${selects.join(' UNION ALL ')}`);
+    drop = [`DROP VIEW ${table}`];
+  } else {
+    const selects = groups.map((g, gi) => {
+      const rejects = format === 'csv' ? `${table}_rej${gi}` : null;
+      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...used.map((c) => selectExpr(c, format))];
+      return `SELECT ${cols.join(', ')} FROM ${readerSql(format, g.files, csv, numberColumns, rejects, input.onBadRow === 'skip')}`;
+    });
+    try {
+      await session.run(`CREATE TABLE ${table}_t AS ${selects.join(' UNION ALL ')}`);
+    } catch (e) {
+      throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${allFiles.length === 1 ? allFiles[0] : `${allFiles.length} files`}: ${duckMessage(e)}`, {
+        location: allFiles[0],
+        hint: input.onBadRow === 'error' && format === 'jsonl' ? 'on_bad_row: skip ignores rows that do not parse' : undefined,
+      });
+    }
+    await session.run(`CREATE VIEW ${table} AS SELECT rowid AS __rid, * FROM ${table}_t`);
+    drop = [`DROP VIEW ${table}`, `DROP TABLE ${table}_t`];
+    if (format === 'csv') {
+      for (let gi = 0; gi < groups.length; gi++) {
+        const rej = `${table}_rej${gi}`;
+        const rows = await session.rows(
+          `SELECT s.file_path AS file, e.line::DOUBLE AS line, e.column_name AS col, e.error_message AS msg
+           FROM ${rej}_e e JOIN ${rej}_s s USING (scan_id, file_id) ORDER BY file, line`);
+        for (const r of rows) bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
+      }
+    }
+    if (bad.length > 0 && input.onBadRow === 'error') {
+      const first = bad[0]!;
+      throw new OptmsmError('E_DATA_BAD_ROW', `${bad.length} row${bad.length > 1 ? 's' : ''} of ${first.file} do not parse${first.column ? ` (column '${first.column}')` : ''}`, {
+        location: `${first.file}:${first.line}`,
+        found: bad.slice(0, 5).map((b) => `${b.file}:${b.line}${b.column ? ` [${b.column}]` : ''}: ${b.message}`).join('\n            '),
+        hint: 'fix the rows, or set on_bad_row: skip to drop them (they are counted and reported)',
+      });
+    }
+    const counts = await session.rows(`SELECT __f AS f, count(*)::DOUBLE AS n, min(rowid)::DOUBLE AS first FROM ${table}_t GROUP BY 1 ORDER BY first`);
+    const byIndex = new Map(counts.map((r) => [Number(r.f), { rows: Number(r.n), firstRid: Number(r.first) }]));
+    files = allFiles.map((path, i) => ({ path, ...(byIndex.get(i) ?? { rows: 0, firstRid: -1 }) }));
   }
-
-  const counts = await session.rows(`SELECT __f AS f, count(*)::DOUBLE AS n, min(rowid)::DOUBLE AS first FROM ${table} GROUP BY 1 ORDER BY first`);
-  const byIndex = new Map(counts.map((r) => [Number(r.f), { rows: Number(r.n), firstRid: Number(r.first) }]));
-  const files = allFiles.map((path, i) => ({ path, ...(byIndex.get(i) ?? { rows: 0, firstRid: -1 }) }));
   for (const f of files) {
     if (f.rows === 0) {
       throw new OptmsmError('E_DATA_EMPTY', `data file ${f.path} has no data rows`, {
@@ -203,5 +230,8 @@ export async function loadRaw(
     return `${f.path}:${line}`;
   };
   const rows = files.reduce((s, f) => s + f.rows, 0);
-  return { table, rows, format, files, skipped: bad, present, locate };
+  const dropAll = async (): Promise<void> => {
+    for (const sql of drop) await session.run(sql);
+  };
+  return { table, rows, format, files, skipped: bad, present, locate, drop: dropAll };
 }

@@ -23,21 +23,19 @@ export interface StoreMeta {
 }
 
 /** Writes columns of each split straight into their files at the right byte offsets. */
-export class DiskSink implements ColumnSink {
+export class DiskSink {
   private readonly fds = new Map<string, number>();
   private readonly index: Map<ColumnKey, number>;
-  private split: SplitName = 'train';
   constructor(private readonly dir: string, private readonly layout: StoreMeta['layout']) {
     this.index = new Map(layout.map((c, i) => [c.key, i]));
   }
   forSplit(split: SplitName): ColumnSink {
-    this.split = split;
     mkdirSync(join(this.dir, split), { recursive: true });
-    return this;
+    return { write: (key, elementOffset, data) => this.write(split, key, elementOffset, data) };
   }
-  write(key: ColumnKey, elementOffset: number, data: ColumnData): void {
+  private write(split: SplitName, key: ColumnKey, elementOffset: number, data: ColumnData): void {
     const i = this.index.get(key)!;
-    const path = join(this.dir, this.split, `${i}.bin`);
+    const path = join(this.dir, split, `${i}.bin`);
     let fd = this.fds.get(path);
     if (fd === undefined) {
       fd = openSync(path, 'w');
