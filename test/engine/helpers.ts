@@ -1,5 +1,6 @@
 // Test helpers for the engine: run a compiled graph in onnxruntime-node, seeded random values, and checkVjp,
 // the one finite-difference gradient check every op rule and composite layer goes through.
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { currentTrace } from '../../src/engine/trace.js';
@@ -67,7 +68,7 @@ export interface Arg {
 export interface VjpOptions {
   batch?: number;
   seed?: number;
-  /** Largest allowed |fd - analytic| / max(1, |analytic|). */
+  /** float32 fallback only: largest allowed |fd - analytic| / max(1, |analytic|), and the step. */
   tol?: number;
   step?: number;
 }
@@ -77,16 +78,52 @@ export interface VjpResult {
   /** Ops recorded by the forward function (before autodiff), to check a case exercises its op. */
   ops: Set<string>;
   model: CompiledModel;
+  /** Whether the check ran in double precision. */
+  float64: boolean;
+}
+
+/**
+ * The training graph in double precision where onnxruntime has double kernels for every node: float
+ * tensors, initializers, casts and ConstantOfShape fills become float64.
+ */
+export function toFloat64(bytes: Uint8Array): Uint8Array {
+  const { onnx } = onnxProto;
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph!;
+  for (const v of [...graph.input!, ...graph.output!]) if (v.type?.tensorType?.elemType === 1) v.type.tensorType.elemType = 11;
+  for (const t of graph.initializer!) {
+    if (t.dataType !== 1) continue;
+    const raw = Uint8Array.from(t.rawData!);
+    t.rawData = new Uint8Array(Float64Array.from(new Float32Array(raw.buffer)).buffer);
+    t.dataType = 11;
+  }
+  for (const n of graph.node!) {
+    for (const a of n.attribute!) if (n.opType === 'Cast' && a.name === 'to' && Number(a.i) === 1) a.i = 11;
+    if (n.opType === 'ConstantOfShape') {
+      const zero = { dataType: 11, dims: [1], rawData: new Uint8Array(new Float64Array(1).buffer) };
+      n.attribute!.push(onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: zero }));
+    }
+  }
+  return onnx.ModelProto.encode(model).finish();
+}
+
+async function createTrainingSession(model: CompiledModel): Promise<{ session: ort.InferenceSession; float64: boolean }> {
+  try {
+    return { session: await ort.InferenceSession.create(toFloat64(model.training)), float64: true };
+  } catch {
+    return { session: await ort.InferenceSession.create(model.training), float64: false };
+  }
 }
 
 /**
  * Central differences on every float input element of L = sum(fn(args) * r) for seeded random r, compared
- * with the gradients the emitted training graph computes (run in onnxruntime-node).
+ * with the gradients the emitted training graph computes (run in onnxruntime-node): in double precision
+ * (step 1e-6, tolerance 1e-6) when every kernel of the graph has a double version, else in float32 with the
+ * given step and tolerance.
  */
 export async function checkVjp(fn: (...xs: Tensor[]) => Tensor, args: Arg[], options: VjpOptions = {}): Promise<VjpResult> {
-  const { batch = 3, seed = 7, tol = 3e-3, step = 1e-2 } = options;
+  const { batch = 3, seed = 7 } = options;
   const ops = new Set<string>();
-  const paramArgs = args.map((a, i) => [a, i] as const).filter(([a]) => a.param);
   const model = compile(() => {
     const xs = args.map((a, i) => (a.param ? param(`p${i}`, a.shape as number[], { kind: 'zeros' }) : input(`x${i}`, a.shape, a.dtype ?? 'float32')));
     const before = currentTrace().nodes.length;
@@ -99,49 +136,68 @@ export async function checkVjp(fn: (...xs: Tensor[]) => Tensor, args: Arg[], opt
       gradInputs: args.flatMap((a, i) => (!a.param && (a.dtype ?? 'float32') === 'float32' ? [`x${i}`] : [])),
     };
   });
-  const values = args.map((a, i) => a.values ?? uniform(sizeOf(a.shape, batch), seed * 101 + i));
-  const outShape = model.inputs.find((s) => s.name === 'r')!.shape;
-  const feeds: Feeds = { r: { values: uniform(sizeOf(outShape, batch), seed * 977), shape: outShape } };
-  args.forEach((a, i) => {
-    if (!a.param) feeds[`x${i}`] = { values: values[i], shape: a.shape };
-  });
-  const theta = new Float32Array(model.thetaSize);
-  paramArgs.forEach(([, i]) => theta.set(values[i], model.params.find((p) => p.name === `p${i}`)!.offset));
+  const { session, float64 } = await createTrainingSession(model);
+  const step = float64 ? 1e-6 : (options.step ?? 1e-2);
+  const tol = float64 ? 1e-6 : (options.tol ?? 3e-3);
+  const real = (v: Float32Array) => (float64 ? Float64Array.from(v) : v);
+
+  const feeds: Record<string, { values: Float32Array | Float64Array | Int32Array | Uint8Array; shape: readonly Dim[] }> = {};
+  const theta = real(new Float32Array(model.thetaSize));
   feeds.theta = { values: theta, shape: [model.thetaSize] };
+  const targets = args.map((a, i) => {
+    const v = a.values ?? uniform(sizeOf(a.shape, batch), seed * 101 + i);
+    const values = v instanceof Float32Array ? real(v) : v;
+    if (!a.param) {
+      feeds[`x${i}`] = { values, shape: a.shape };
+      return { values, offset: 0, grad: `grad/x${i}` };
+    }
+    const offset = model.params.find((p) => p.name === `p${i}`)!.offset;
+    theta.set(values as Float32Array, offset);
+    return { values: theta, offset, grad: 'grad/theta' };
+  });
+  const outShape = model.inputs.find((s) => s.name === 'r')!.shape;
+  feeds.r = { values: real(uniform(sizeOf(outShape, batch), seed * 977)), shape: outShape };
   model.dropoutMasks.forEach((m, k) => {
     const r = rng(seed * 31 + k);
-    feeds[m.name] = { values: Float32Array.from({ length: sizeOf(m.shape, batch) }, () => (r() < m.rate ? 0 : 1)), shape: m.shape };
+    feeds[m.name] = { values: real(Float32Array.from({ length: sizeOf(m.shape, batch) }, () => (r() < m.rate ? 0 : 1))), shape: m.shape };
   });
 
-  const session = await ort.InferenceSession.create(model.training);
+  const run = async () => {
+    const feed: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      const { values, shape } = feeds[name];
+      feed[name] = values instanceof Float64Array ? new ort.Tensor('float64', values, dimsOf(shape, batch)) : ortTensor(values, dimsOf(shape, batch));
+    }
+    const out = await session.run(feed);
+    return (name: string) => out[name].data as Float32Array | Float64Array;
+  };
   let maxError = 0;
   try {
-    const base = await runSession(session, feeds, batch);
-    const lossAt = async (target: Float32Array, j: number, delta: number) => {
+    const base = await run();
+    const lossAt = async (target: Float32Array | Float64Array, j: number, delta: number) => {
       const keep = target[j];
       target[j] = keep + delta;
-      const loss = (await runSession(session, feeds, batch)).loss[0];
+      const loss = (await run())('loss')[0];
       target[j] = keep;
       return loss;
     };
     for (const [i, a] of args.entries()) {
       if ((a.dtype ?? 'float32') !== 'float32') continue;
-      const target = a.param ? theta : (values[i] as Float32Array);
-      const offset = a.param ? model.params.find((p) => p.name === `p${i}`)!.offset : 0;
-      const analytic = a.param ? base['grad/theta'] : base[`grad/x${i}`];
-      const n = sizeOf(a.shape, batch);
-      for (let j = 0; j < n; j++) {
+      const { values, offset, grad } = targets[i];
+      const target = values as Float32Array | Float64Array;
+      const analytic = base(grad);
+      for (let j = 0; j < sizeOf(a.shape, batch); j++) {
         const fd = ((await lossAt(target, offset + j, step)) - (await lossAt(target, offset + j, -step))) / (2 * step);
         const an = analytic[offset + j];
         const err = Math.abs(fd - an) / Math.max(1, Math.abs(an));
         maxError = Math.max(maxError, err);
-        expect(err, `arg ${i} element ${j}: finite difference ${fd}, gradient ${an}`).toBeLessThanOrEqual(tol);
+        expect(err, `arg ${i} element ${j} (${float64 ? 'float64' : 'float32'}): finite difference ${fd}, gradient ${an}`).toBeLessThanOrEqual(tol);
       }
     }
   } finally {
     await session.release();
   }
-  return { maxError, ops, model };
+  return { maxError, ops, model, float64 };
 }
 
 /** Runs fn forward on fixed values through the inference graph and returns its output. */
