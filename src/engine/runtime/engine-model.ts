@@ -30,6 +30,8 @@ export interface EngineModelOptions {
   threads?: number;
   /** See Session: 'cpu' unless set here or by OPTMSM_EXECUTION_PROVIDER. */
   executionProvider?: string;
+  /** See Session. Default true (ONNX Runtime's default). */
+  spinning?: boolean;
   /** A NaN/Inf loss throws E_TRAIN_NON_FINITE ('error', default) or the batch is skipped and counted. */
   onNonFinite?: 'error' | 'skip';
   /** Global gradient-norm limit; null or absent = no clipping. */
@@ -127,7 +129,7 @@ export class EngineModel {
   }
 
   static async create(options: EngineModelOptions): Promise<EngineModel> {
-    const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider };
+    const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider, spinning: options.spinning };
     const [training, inference] = await Promise.all([
       Session.create(options.compiled.training, sessionOptions),
       Session.create(options.compiled.inference, sessionOptions),

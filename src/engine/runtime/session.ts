@@ -19,6 +19,11 @@ export interface SessionOptions {
   threads?: number;
   /** 'cpu' (default), 'cuda', ... Overridden by the OPTMSM_EXECUTION_PROVIDER environment variable. */
   executionProvider?: string;
+  /**
+   * Whether ONNX Runtime's intra-op threads spin while waiting for work (its default, true). Spinning threads
+   * keep a core busy for a while after each run, which slows whatever runs between graph runs on 2 cores.
+   */
+  spinning?: boolean;
 }
 
 export const DEFAULT_THREADS = 2;
@@ -60,6 +65,7 @@ export class Session {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         executionProviders: providers,
+        ...(options.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
       });
       return new Session(inner, provider);
     } catch (error) {
