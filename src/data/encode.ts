@@ -168,6 +168,7 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
   ];
   const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes}`);
   const a = (k: string): number => Number(agg![k] ?? 0);
+  const rowsHave = (n: number): string => (n === 1 ? '1 row has' : `${n} rows have`);
   const first = async (where: string, rawColumn: string): Promise<{ at: string; value: string }> => {
     const [r] = await session.rows(`SELECT __rid::DOUBLE AS rid FROM ${codes} WHERE ${where} ORDER BY __rid LIMIT 1`);
     const rid = Number(r!.rid);
@@ -177,7 +178,7 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
   if (a('nbad') > 0) {
     const s = checks.split!;
     const f = await first('__split = 3', 's_split');
-    throw new OptmsmError('E_DATA_BAD_SPLIT', `${a('nbad')} rows have a split value that is not train, validation or test (column '${'column' in s ? s.column : ''}')`, {
+    throw new OptmsmError('E_DATA_BAD_SPLIT', `${rowsHave(a('nbad'))} a split value that is not train, validation or test (column '${'column' in s ? s.column : ''}')`, {
       location: f.at,
       expected: s.kind === 'column' ? `one of ${[...s.train, ...s.validation, ...s.test].join(', ')}` : 'a number or timestamp',
       found: f.value,
@@ -185,14 +186,14 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
   }
   if (a('nlabel') > 0) {
     const f = await first('__label IS NULL', 's_label');
-    throw new OptmsmError('E_DATA_BAD_LABEL', `${a('nlabel')} rows have a label in column '${checks.label.column}' that is not ${checks.label.rule ? 'a number' : '0 or 1'}`, {
+    throw new OptmsmError('E_DATA_BAD_LABEL', `${rowsHave(a('nlabel'))} a label in column '${checks.label.column}' that is not ${checks.label.rule ? 'a number' : '0 or 1'}`, {
       location: f.at, expected: checks.label.rule ? `a number for the rule ${checks.label.text}` : '0 or 1', found: f.value,
     });
   }
   for (const [i, c] of checks.strictNumerics.entries()) {
     if (a(`num${i}`) === 0) continue;
     const f = await first(`NOT isfinite(k${c.field})`, `c${c.field}`);
-    throw new OptmsmError('E_DATA_BAD_NUMERIC', `${a(`num${i}`)} rows have an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
+    throw new OptmsmError('E_DATA_BAD_NUMERIC', `${rowsHave(a(`num${i}`))} an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
       location: f.at, expected: 'a finite number', found: f.value, hint: `add fill: <number> | mean | median to the feature reading '${c.column}'`,
     });
   }

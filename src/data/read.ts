@@ -97,6 +97,8 @@ function readerSql(format: DataFormat, files: string[], csv: CsvOptions, numberC
   ];
   if (numberColumns.length > 0) opts.push(`types = {${numberColumns.map((c) => `${literal(c)}: 'DOUBLE'`).join(', ')}}`);
   if (rejects) opts.push('store_rejects = true', `rejects_table = '${rejects}_e'`, `rejects_scan = '${rejects}_s'`);
+  // Reading only the header: rows that do not parse must not stop the dialect sniffer (they are reported later).
+  else opts.push('ignore_errors = true');
   return `read_csv(${list}, ${opts.join(', ')})`;
 }
 
@@ -195,7 +197,14 @@ export async function loadRaw(
         const rows = await session.rows(
           `SELECT s.file_path AS file, e.line::DOUBLE AS line, e.column_name AS col, e.error_message AS msg
            FROM ${rej}_e e JOIN ${rej}_s s USING (scan_id, file_id) ORDER BY file, line`);
-        for (const r of rows) bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
+        // DuckDB may report several errors for one line (e.g. one per missing column): keep the first.
+        const seen = new Set<string>();
+        for (const r of rows) {
+          const key = `${String(r.file)}:${Number(r.line)}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
+        }
       }
     }
     if (bad.length > 0 && input.onBadRow === 'error') {
