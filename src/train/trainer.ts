@@ -104,7 +104,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const definition = getModel(options.model);
   const modelConfig = resolveModelConfig(definition, options.modelConfig ?? {});
-  const ctx = { fields: data.fields, numScenarios: data.scenarios.values.length };
+  const ctx = { fields: data.fields, numScenarios: data.scenarios.values.length, scenarioField: data.scenarios.column };
   const compiled = compile(buildCtrGraph(definition, modelConfig, ctx));
   const engine = await EngineModel.create({
     compiled,
