@@ -3,8 +3,9 @@
 // allocation, ids deduplicated with a dense row -> slot map (reset after each step, so its cost is O(batch)),
 // and every scratch buffer kept between steps.
 import { OptmsmError } from '../../errors.js';
-import { float32, int32 } from './helper-thread.js';
+import { type HelperCopy, type HelperThread, float32, int32 } from './helper-thread.js';
 import { fillInit } from './init.js';
+import { copyRows } from './row-kernels.js';
 import type { Rng } from './rng.js';
 import type { Init } from '../tensor.js';
 
@@ -64,6 +65,8 @@ export class EmbeddingStore {
   readonly width: number;
   readonly fields: readonly EmbeddingField[];
   private readonly resolved: ResolvedField[];
+  /** Indices of the single-id fields. */
+  private readonly singleFields: number[];
   private readonly tableStates: Map<string, TableState>;
   /** Per field, per lookup: the slot of its row (-1 for padding), from the last tracked gather. */
   private positions: Int32Array[] = [];
@@ -71,14 +74,23 @@ export class EmbeddingStore {
   private scales: (Float32Array | null)[] = [];
   private pending = false;
   private readonly shared: boolean;
+  private readonly helper: HelperThread | null;
+  /** Shared copies of the batch's ids and the per-field copy jobs for the helper, kept between batches. */
+  private staged: Int32Array[] = [];
+  private readonly copies: HelperCopy[] = [];
   /** Keeps the prefetching loads of copyRows observable, so that they are not optimised away. */
   private sink = 0;
   private pendingSize = 0;
 
-  /** With `shared`, tables and gradient scratch live in SharedArrayBuffers (for the sparse helper thread). */
-  constructor(fields: readonly EmbeddingField[], rng: Rng, options: { shared?: boolean } = {}) {
+  /**
+   * With `shared`, tables and gradient scratch live in SharedArrayBuffers (for the sparse helper thread). With a
+   * `helper` (implies shared), gathers of large batches copy half of the single-id fields on it; `out` must then
+   * be in shared memory too.
+   */
+  constructor(fields: readonly EmbeddingField[], rng: Rng, options: { shared?: boolean; helper?: HelperThread | null } = {}) {
     this.fields = fields;
-    this.shared = options.shared ?? false;
+    this.helper = options.helper ?? null;
+    this.shared = (options.shared ?? false) || this.helper !== null;
     this.tableStates = new Map();
     const specs = new Map<string, EmbeddingField>();
     let offset = 0;
@@ -124,6 +136,7 @@ export class EmbeddingStore {
       return resolvedField;
     });
     this.width = offset;
+    this.singleFields = this.resolved.flatMap((f, i) => (f.maxLen === 1 ? [i] : []));
   }
 
   get tables(): EmbeddingTable[] {
@@ -160,6 +173,8 @@ export class EmbeddingStore {
       this.pendingSize = size;
     }
     const W = this.width;
+    // Single-id fields are copied after the id pass when the helper takes half of them.
+    const split = this.helper !== null && out.buffer instanceof SharedArrayBuffer && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
     for (let f = 0; f < this.resolved.length; f++) {
       const field = this.resolved[f];
       const fieldIds = ids[f];
@@ -179,7 +194,7 @@ export class EmbeddingStore {
           if (id < 0 || id >= rows) throw badId(field.name, id, rows);
           if (pos !== null) pos[b] = id === 0 ? -1 : slotFor(state, id);
         }
-        this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
+        if (!split) this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
         continue;
       }
       const scale = track ? this.scales[f]! : null;
@@ -203,6 +218,32 @@ export class EmbeddingStore {
         if (s !== 1) for (let j = 0; j < dim; j++) out[dst + j] *= s;
         if (scale !== null) scale[b] = s;
       }
+    }
+    if (split) this.copySplit(size, ids, out);
+  }
+
+  /** Copies the single-id fields' rows, the second half of them on the helper thread. */
+  private copySplit(size: number, ids: readonly Int32Array[], out: Float32Array): void {
+    const singles = this.singleFields;
+    const half = singles.length >> 1;
+    for (let k = 0; k < singles.length; k++) {
+      const f = singles[k];
+      const field = this.resolved[f];
+      if (k >= half) {
+        let staged = this.staged[f];
+        if (!staged || staged.length < size) staged = this.staged[f] = int32(size, true);
+        staged.set(ids[f].subarray(0, size));
+        this.copies[k] = { ids: staged, data: field.table.table.data, out, dim: field.dim, offset: field.offset };
+      }
+    }
+    this.helper!.startCopy(this.copies, half, singles.length, size, this.width);
+    try {
+      for (let k = 0; k < half; k++) {
+        const field = this.resolved[singles[k]];
+        this.sink += copyRows(ids[singles[k]], size, field.table.table.data, field.dim, out, this.width, field.offset);
+      }
+    } finally {
+      this.helper!.wait();
     }
   }
 
@@ -279,37 +320,8 @@ export class EmbeddingStore {
   }
 }
 
-/**
- * out[b * stride + offset ..][0, dim) = data[ids[b] * dim ..] for b < size. At 1M rows nearly every row is a
- * cache and TLB miss; a copy loop keeps only a few rows in flight (its stores wait for the loads), so each chunk
- * of rows is first touched by a loop of bare loads, which the CPU overlaps, and copied after.
- */
-function copyRows(ids: Int32Array, size: number, data: Float32Array, dim: number, out: Float32Array, stride: number, offset: number): number {
-  let touched = 0;
-  const unrolled = (dim & 3) === 0;
-  for (let c0 = 0; c0 < size; c0 += COPY_CHUNK) {
-    const c1 = Math.min(size, c0 + COPY_CHUNK);
-    for (let b = c0; b < c1; b++) touched += data[ids[b] * dim];
-    for (let b = c0; b < c1; b++) {
-      let src = ids[b] * dim;
-      let dst = b * stride + offset;
-      const end = src + dim;
-      if (unrolled) {
-        for (; src < end; src += 4, dst += 4) {
-          out[dst] = data[src];
-          out[dst + 1] = data[src + 1];
-          out[dst + 2] = data[src + 2];
-          out[dst + 3] = data[src + 3];
-        }
-      } else {
-        for (; src < end; src++, dst++) out[dst] = data[src];
-      }
-    }
-  }
-  return touched;
-}
-
-const COPY_CHUNK = 16;
+/** Below this many single-id lookups a gather is not worth splitting. */
+const MIN_SPLIT_LOOKUPS = 8192;
 
 function slotFor(state: TableState, id: number): number {
   let slot = state.slotOf[id];

@@ -9,7 +9,7 @@ import { OptmsmError } from '../../errors.js';
 import type { CompiledModel } from '../compile.js';
 import type { Dim } from '../tensor.js';
 import { EmbeddingStore, type EmbeddingField } from './embedding-store.js';
-import { HelperThread } from './helper-thread.js';
+import { HelperThread, float32 } from './helper-thread.js';
 import { fillInit } from './init.js';
 import { type ClipScope, clipGlobalNorm } from './optim/clip.js';
 import { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from './optim/dense.js';
@@ -97,8 +97,8 @@ export class EngineModel {
   private readonly options: EngineModelOptions;
   private readonly embeddingInput: string | null;
   private readonly masks = new Map<string, Float32Array>();
-  private trainE = new Float32Array(0);
-  private predictE = new Float32Array(0);
+  private trainE: Float32Array = new Float32Array(0);
+  private predictE: Float32Array = new Float32Array(0);
   private stepCount = 0;
   private skippedCount = 0;
 
@@ -121,7 +121,7 @@ export class EngineModel {
     }
     this.helper = (options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1)) === 2 ? new HelperThread() : null;
     if (this.helper) helpers.register(this, this.helper, this);
-    this.store = new EmbeddingStore(options.fields, initRng, { shared: this.helper !== null });
+    this.store = new EmbeddingStore(options.fields, initRng, { helper: this.helper });
     this.rng = initRng.fork();
     this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
     this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables, this.helper);
@@ -332,7 +332,8 @@ export class EngineModel {
       const n = size * this.store.width;
       let E = training ? this.trainE : this.predictE;
       if (E.length !== n) {
-        E = new Float32Array(n);
+        // Shared so that the helper can fill half of it; Session copies it into a private buffer for ORT.
+        E = float32(n, this.helper !== null);
         if (training) this.trainE = E;
         else this.predictE = E;
       }

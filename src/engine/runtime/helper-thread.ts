@@ -19,6 +19,9 @@ const END = 5;
 const OP_ADAM = 1;
 const OP_ADAGRAD = 2;
 const OP_STOP = 3;
+const OP_COPY = 4;
+const SIZE = 6;
+const STRIDE = 7;
 
 const WORKER_SOURCE = `
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
@@ -26,15 +29,24 @@ ${ROW_KERNELS_SOURCE}
 const ctrl = workerData.ctrl;
 const params = workerData.params;
 const slots = [];
+const copies = [];
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${CMD_SEQ}, seen);
   seen = Atomics.load(ctrl, ${CMD_SEQ});
-  for (let msg; (msg = receiveMessageOnPort(parentPort)); ) slots[msg.message.slot] = msg.message.arrays;
+  for (let msg; (msg = receiveMessageOnPort(parentPort)); ) {
+    if (msg.message.copy) copies[msg.message.slot] = msg.message.arrays;
+    else slots[msg.message.slot] = msg.message.arrays;
+  }
   const op = ctrl[${OP}];
   if (op === ${OP_STOP}) break;
   const a = slots[ctrl[${SLOT}]];
-  if (op === ${OP_ADAM}) {
+  if (op === ${OP_COPY}) {
+    for (let f = ctrl[${START}]; f < ctrl[${END}]; f++) {
+      const c = copies[f];
+      copyRows(c.ids, ctrl[${SIZE}], c.data, c.dim, c.out, ctrl[${STRIDE}], c.offset);
+    }
+  } else if (op === ${OP_ADAM}) {
     adamRows(a.p, a.m, a.v, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[1], params[2], params[3], params[4]);
   } else {
     adagradRows(a.p, a.m, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[3], params[4]);
@@ -54,11 +66,21 @@ export interface HelperArrays {
   dim: number;
 }
 
+/** One field's part of a gather, for the helper: all arrays in shared memory. */
+export interface HelperCopy {
+  ids: Int32Array;
+  data: Float32Array;
+  out: Float32Array;
+  dim: number;
+  offset: number;
+}
+
 export class HelperThread {
   private readonly worker: Worker;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   private readonly params = new Float64Array(new SharedArrayBuffer(8 * 8));
   private readonly attached: HelperArrays[] = [];
+  private readonly attachedCopies: HelperCopy[] = [];
   private seq = 0;
   private busy = false;
 
@@ -84,6 +106,27 @@ export class HelperThread {
     this.ctrl[SLOT] = slot;
     this.ctrl[START] = start;
     this.ctrl[END] = end;
+    this.busy = true;
+    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
+    Atomics.notify(this.ctrl, CMD_SEQ);
+  }
+
+  /** Starts copying the rows of copy slots [start, end) (`copies` indexed by slot) for a batch of `size`. */
+  startCopy(copies: readonly HelperCopy[], start: number, end: number, size: number, stride: number): void {
+    if (this.busy) throw new InternalError('helper thread started twice without wait()');
+    for (let f = start; f < end; f++) {
+      const c = copies[f];
+      const known = this.attachedCopies[f];
+      if (!known || known.ids !== c.ids || known.data !== c.data || known.out !== c.out || known.dim !== c.dim || known.offset !== c.offset) {
+        this.worker.postMessage({ copy: true, slot: f, arrays: c });
+        this.attachedCopies[f] = { ...c };
+      }
+    }
+    this.ctrl[OP] = OP_COPY;
+    this.ctrl[START] = start;
+    this.ctrl[END] = end;
+    this.ctrl[SIZE] = size;
+    this.ctrl[STRIDE] = stride;
     this.busy = true;
     Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
     Atomics.notify(this.ctrl, CMD_SEQ);

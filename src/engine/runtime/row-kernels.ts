@@ -1,4 +1,4 @@
-// The per-row update loops of the sparse optimizers, written once as plain JavaScript source so that the main
+// The per-row loops of the gather and of the sparse optimizers, written once as plain JavaScript source so that the main
 // thread and the helper thread (helper-thread.ts) run the very same code: a step gives bit-identical rows
 // whichever thread updated them. Arithmetic follows torch.optim.SparseAdam / sparse Adagrad op by op in
 // float32 (Math.fround after each operation).
@@ -8,6 +8,10 @@ export type AdamRows = (
   oneMinusB1: number, oneMinusB2: number, eps: number, l2: number, negStep: number,
 ) => void;
 
+export type CopyRows = (
+  ids: Int32Array, size: number, data: Float32Array, dim: number, out: Float32Array, stride: number, offset: number,
+) => number;
+
 export type AdagradRows = (
   p: Float32Array, sum: Float32Array, rows: Int32Array, grad: Float32Array, dim: number, start: number, end: number,
   eps: number, l2: number, negLr: number,
@@ -15,6 +19,34 @@ export type AdagradRows = (
 
 export const ROW_KERNELS_SOURCE = `
 const fr = Math.fround;
+// out[b * stride + offset ..][0, dim) = data[ids[b] * dim ..] for b < size. At 1M rows nearly every row is a
+// cache and TLB miss; a copy loop keeps only a few rows in flight (its stores wait for the loads), so each chunk
+// of rows is first touched by a loop of bare loads, which the CPU overlaps, and copied after. Returns the touched
+// values' sum so that the touching loads are not optimised away.
+function copyRows(ids, size, data, dim, out, stride, offset) {
+  let touched = 0;
+  const unrolled = (dim & 3) === 0;
+  for (let c0 = 0; c0 < size; c0 += 16) {
+    const c1 = Math.min(size, c0 + 16);
+    for (let b = c0; b < c1; b++) touched += data[ids[b] * dim];
+    for (let b = c0; b < c1; b++) {
+      let src = ids[b] * dim;
+      let dst = b * stride + offset;
+      const end = src + dim;
+      if (unrolled) {
+        for (; src < end; src += 4, dst += 4) {
+          out[dst] = data[src];
+          out[dst + 1] = data[src + 1];
+          out[dst + 2] = data[src + 2];
+          out[dst + 3] = data[src + 3];
+        }
+      } else {
+        for (; src < end; src++, dst++) out[dst] = data[src];
+      }
+    }
+  }
+  return touched;
+}
 function adamRows(p, m, v, rows, grad, dim, start, end, oneMinusB1, oneMinusB2, eps, l2, negStep) {
   for (let s = start; s < end; s++) {
     const r = rows[s] * dim;
@@ -49,7 +81,8 @@ function adagradRows(p, sum, rows, grad, dim, start, end, eps, l2, negLr) {
 }
 `;
 
-export const { adamRows, adagradRows } = new Function(`${ROW_KERNELS_SOURCE}\nreturn { adamRows, adagradRows };`)() as {
+export const { adamRows, adagradRows, copyRows } = new Function(`${ROW_KERNELS_SOURCE}\nreturn { adamRows, adagradRows, copyRows };`)() as {
   adamRows: AdamRows;
   adagradRows: AdagradRows;
+  copyRows: CopyRows;
 };

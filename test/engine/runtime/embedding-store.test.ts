@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmbeddingStore } from '../../../src/engine/runtime/embedding-store.js';
+import { type EmbeddingField, EmbeddingStore } from '../../../src/engine/runtime/embedding-store.js';
 import { Rng } from '../../../src/engine/runtime/rng.js';
 
 function storeWithRows(): EmbeddingStore {
@@ -89,5 +89,36 @@ describe('EmbeddingStore', () => {
     // The failed batch leaves no stale slots behind.
     store.gather(1, [Int32Array.of(1), Int32Array.of(0, 0, 0), Int32Array.of(0, 0)], E, true);
     expect(store.scatter(new Float32Array(store.width))[0].count).toBe(1);
+  });
+});
+
+describe('EmbeddingStore with a helper thread', () => {
+  it('gathers half of the single-id fields on the helper with the same result', async () => {
+    const { HelperThread, float32 } = await import('../../../src/engine/runtime/helper-thread.js');
+    const helper = new HelperThread();
+    try {
+      const fields: EmbeddingField[] = [
+        ...Array.from({ length: 5 }, (_, f) => ({ name: `f${f}`, vocabSize: 1000, dim: f === 2 ? 3 : 4, table: f === 2 ? 'odd' : 'shared' })),
+        { name: 'bag', vocabSize: 50, dim: 4, maxLen: 2 },
+      ];
+      const plain = new EmbeddingStore(fields, new Rng(8));
+      const split = new EmbeddingStore(fields, new Rng(8), { helper });
+      const rng = new Rng(9);
+      const size = 4096;
+      const ids = fields.map((f) => Int32Array.from({ length: size * (f.maxLen ?? 1) }, () => rng.nextU32() % f.vocabSize));
+      const a = new Float32Array(size * plain.width);
+      const b = float32(size * split.width, true);
+      plain.gather(size, ids, a, true);
+      split.gather(size, ids, b, true);
+      expect(Array.from(b)).toEqual(Array.from(a));
+      const dE = Float32Array.from({ length: a.length }, () => rng.nextNormal());
+      const ga = plain.scatter(dE);
+      const gb = split.scatter(dE);
+      expect(gb.map((g) => [g.count, Array.from(g.grad.subarray(0, g.count * g.table.dim))])).toEqual(
+        ga.map((g) => [g.count, Array.from(g.grad.subarray(0, g.count * g.table.dim))]),
+      );
+    } finally {
+      await helper.terminate();
+    }
   });
 });
