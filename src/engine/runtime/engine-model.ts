@@ -30,7 +30,10 @@ export interface EngineModelOptions {
   threads?: number;
   /** See Session: 'cpu' unless set here or by OPTMSM_EXECUTION_PROVIDER. */
   executionProvider?: string;
-  /** See Session. Default true (ONNX Runtime's default). */
+  /**
+   * See Session. Default: false with the helper thread (a spinning ORT thread would take the core the helper
+   * needs between runs; measured slower), true without it (ONNX Runtime's default).
+   */
   spinning?: boolean;
   /** A NaN/Inf loss throws E_TRAIN_NON_FINITE ('error', default) or the batch is skipped and counted. */
   onNonFinite?: 'error' | 'skip';
@@ -119,7 +122,7 @@ export class EngineModel {
       this.buffers[b.name] = new Float32Array(b.size);
       fillInit(this.buffers[b.name], b.shape, b.init, initRng);
     }
-    this.helper = (options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1)) === 2 ? new HelperThread() : null;
+    this.helper = options.sparseThreads === 2 ? new HelperThread() : null;
     if (this.helper) helpers.register(this, this.helper, this);
     this.store = new EmbeddingStore(options.fields, initRng, { helper: this.helper });
     this.rng = initRng.fork();
@@ -129,12 +132,14 @@ export class EngineModel {
   }
 
   static async create(options: EngineModelOptions): Promise<EngineModel> {
-    const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider, spinning: options.spinning };
+    const sparseThreads = options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1);
+    const spinning = options.spinning ?? sparseThreads === 1;
+    const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider, spinning };
     const [training, inference] = await Promise.all([
       Session.create(options.compiled.training, sessionOptions),
       Session.create(options.compiled.inference, sessionOptions),
     ]);
-    return new EngineModel(options, training, inference);
+    return new EngineModel({ ...options, sparseThreads }, training, inference);
   }
 
   /** Successful training steps so far (skipped batches not counted). */
