@@ -201,6 +201,8 @@ export interface StreamOptions extends BatchOptions {
   chunkRows?: number;
   /** Chunks held in the shuffle buffer at once (default 4): memory ~ chunkRows * bufferChunks rows. */
   bufferChunks?: number;
+  /** Called with the number of rows held each time the buffer is refilled (for logs and memory checks). */
+  onBuffer?: (rows: number) => void;
 }
 
 /**
@@ -227,6 +229,7 @@ export function* streamBatches(store: StoredDataset, split: SplitName, options: 
       globals.push(Int32Array.from({ length: count }, (_, i) => start + i));
     }
     const cols = concatColumns(parts);
+    options.onBuffer?.(cols.rows);
     const global = new Int32Array(cols.rows);
     let o = 0;
     for (const g of globals) {
