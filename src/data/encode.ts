@@ -4,12 +4,12 @@
 // chunk. JavaScript only maps the *distinct* values to ids (through FeatureEncoder, the same functions that
 // encodeRows uses at prediction time) and applies that lookup table to each chunk of codes.
 import { OptmsmError } from '../errors.js';
-import { DuckSession, float64Column, int32Column, literal, uint8Column } from './duck.js';
+import { DuckSession, duckMessage, float64Column, int32Column, literal, uint8Column } from './duck.js';
 import { dedupeBoundaries, RunningStats, type NumericStats } from './encoders/numeric.js';
 import { fitVocab, sortScenarioValues } from './encoders/vocab.js';
 import { FeatureEncoder, type FieldState } from './feature-encoder.js';
 import { labelRuleSql, type LabelRule } from './label-rule.js';
-import type { ColumnRequest, RawTable } from './read.js';
+import type { ColumnRequest, Source } from './read.js';
 import { SPLITS, type DatasetConfig, type SplitName, type SplitSpec } from './schema.js';
 
 /** The columns to read for a list of (possibly unfitted) fields: field i reads into alias c<i>. */
@@ -66,7 +66,7 @@ function splitSql(split: SplitSpec | null): string {
       return `CASE WHEN s_split IN (${split.train.map(literal).join(', ')}) THEN 0 WHEN s_split IN (${split.validation.map(literal).join(', ')}) THEN 1 WHEN s_split IN (${split.test.map(literal).join(', ')}) THEN 2 ELSE 3 END`;
     case 'ratio': {
       const [a, b] = split.ratios;
-      const u = `optmsm_fmix((__rid::UBIGINT + ${seedOffset(split.seed)}::UBIGINT) % 4294967296) / 4294967296.0`;
+      const u = `optmsm_fmix((rowid::UBIGINT + ${seedOffset(split.seed)}::UBIGINT) % 4294967296) / 4294967296.0`;
       return `CASE WHEN ${u} < ${a} THEN 0 WHEN ${u} < ${a + b} THEN 1 ELSE 2 END`;
     }
     case 'time': {
@@ -93,23 +93,38 @@ export interface EnumInfo {
   values: string[];
 }
 
-type SourceField = Pick<FieldState, 'source'> & { maxLen?: number };
+type SourceField = Pick<FieldState, 'source' | 'column'> & { maxLen?: number };
 
 /**
- * Builds the ENUM of every categorical/multi/scenario field over all rows (index = encoder field index). All
- * distinct sets come from one aggregate scan of the raw rows; each ENUM is then made from its list.
+ * The first pass: one aggregate scan of the input (every column as text) collecting each categorical, multi and
+ * scenario field's distinct values and the rows per file, and recording rows that do not parse. Each distinct
+ * list becomes a DuckDB ENUM (index = encoder field index; null for numeric fields).
  */
-export async function createEnums(session: DuckSession, raw: RawTable, fields: readonly SourceField[]): Promise<(EnumInfo | null)[]> {
-  const aggs: string[] = [];
+export async function createEnums(session: DuckSession, source: Source, fields: readonly SourceField[]): Promise<(EnumInfo | null)[]> {
+  const aggs: string[] = ['histogram(__f) AS __files'];
   fields.forEach((f, i) => {
     if (f.source === 'scenario') aggs.push(`list(DISTINCT coalesce(s_scn, '')) AS l${i}`);
     else if (f.source === 'categorical') aggs.push(`list(DISTINCT coalesce(c${i}, '')) AS l${i}`);
     else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT c${i}))) AS l${i}`);
+    // Numerics are parsed (and their bad cells rejected) in this pass too.
+    else aggs.push(`count(c${i}) AS n${i}`);
   });
-  const lists = `${raw.table}_distinct`;
-  await session.run(`CREATE TABLE ${lists} AS SELECT ${aggs.join(', ')} FROM ${raw.table}`);
-  // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
+  const lists = `${source.id}_distinct`;
+  const rejects = `${source.id}_rej`;
+  try {
+    await session.run(`CREATE TABLE ${lists} AS SELECT ${aggs.join(', ')} FROM (${source.relation({ kind: 'first', rejects })})`);
+  } catch (e) {
+    const files = source.allFiles;
+    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${files.length === 1 ? files[0] : `${files.length} files`}: ${duckMessage(e)}`, {
+      location: files[0],
+      hint: source.onBadRow === 'error' && source.format === 'jsonl' ? 'on_bad_row: skip ignores lines that do not parse (they are counted)' : undefined,
+    });
+  }
   const [listed] = await session.rows(`SELECT * FROM ${lists}`);
+  const rowsPerFile = new Map<number, number>();
+  for (const e of (listed!.__files as { key: unknown; value: unknown }[] | null) ?? []) rowsPerFile.set(Number(e.key), Number(e.value));
+  await source.finishFirstPass(session, rejects, rowsPerFile);
+  // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
   const out: (EnumInfo | null)[] = [];
   for (const [i, f] of fields.entries()) {
     if (f.source === 'numeric' || f.source === 'bucket') {
@@ -121,7 +136,7 @@ export async function createEnums(session: DuckSession, raw: RawTable, fields: r
       out.push({ type: null, values: [] });
       continue;
     }
-    const name = `${raw.table}_e${i}`;
+    const name = `${source.id}_e${i}`;
     await session.run(`CREATE TYPE ${name} AS ENUM (SELECT unnest(l${i}) FROM ${lists})`);
     out.push({ type: name, values });
   }
@@ -130,36 +145,54 @@ export async function createEnums(session: DuckSession, raw: RawTable, fields: r
 }
 
 /**
- * The code table: one pass over the raw strings turning every categorical cell into its ENUM code (k<i>, or
- * k<i>_<pos> for multi-valued fields, -1 = no token), with the split, the 0/1 label (NULL when unusable) and the
- * raw row id. Everything after this works on integers, and the raw table can be dropped.
+ * The second pass: the code table, one row per input row in input order (rowid = position), holding every
+ * categorical cell as its ENUM code (k<i>, or k<i>_<pos> for multi fields, -1 = no token), numerics as DOUBLE
+ * (NaN when missing), the split and the 0/1 label (NULL when unusable). Everything after this works on integers.
+ * Returns a view over it that adds __rid and, for ratio splits, the split.
  */
 export async function createCodeTable(
-  session: DuckSession, raw: RawTable, split: SplitSpec | null, label: LabelRule, fields: readonly SourceField[], enums: readonly (EnumInfo | null)[],
+  session: DuckSession, source: Source, split: SplitSpec | null, label: LabelRule, fields: readonly SourceField[], enums: readonly (EnumInfo | null)[],
   extraCount: number,
 ): Promise<string> {
   for (const m of FMIX_MACROS) await session.run(m);
-  const code = (type: string | null, expr: string): string => (type === null ? '-1' : `coalesce(enum_code(CAST(${expr} AS ${type}))::INTEGER, -1)`);
-  const labelSql = raw.present.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
-  const cols = [
-    '__rid::INTEGER AS __rid', `(${splitSql(split)})::UTINYINT AS __split`, `(${labelSql})::UTINYINT AS __label`,
-  ];
+  const enumTypes = new Map<string, string>();
   fields.forEach((f, i) => {
-    if (f.source === 'scenario') cols.push(`${code(enums[i]!.type, "coalesce(s_scn, '')")} AS k${i}`);
-    else if (f.source === 'categorical') cols.push(`${code(enums[i]!.type, `coalesce(c${i}, '')`)} AS k${i}`);
-    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen!; k++) cols.push(`${code(enums[i]!.type, `c${i}[${k}]`)} AS k${i}_${k}`);
-    else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE) AS k${i}`);
+    const t = enums[i]?.type;
+    if (!t) return;
+    if (f.source === 'scenario') enumTypes.set('s_scn', t);
+    else if (f.source === 'categorical') enumTypes.set(`c${i}`, t);
+  });
+  const emptyCode = (i: number): number => enums[i]!.values.indexOf('');
+  const code = (i: number, alias: string): string => (enums[i]!.type === null ? '-1' : `coalesce(enum_code(${alias})::INTEGER, ${emptyCode(i)})`);
+  const labelSql = source.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
+  const ratio = split?.kind === 'ratio';
+  const cols = [`(${labelSql})::UTINYINT AS __label`];
+  if (!ratio) cols.push(`(${splitSql(split)})::UTINYINT AS __split`);
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') cols.push(`${code(i, 's_scn')} AS k${i}`);
+    else if (f.source === 'categorical') cols.push(`${code(i, `c${i}`)} AS k${i}`);
+    else if (f.source === 'multi') {
+      const type = enums[i]!.type;
+      for (let k = 1; k <= f.maxLen!; k++) cols.push(`${type === null ? '-1' : `coalesce(enum_code(CAST(c${i}[${k}] AS ${type}))::INTEGER, -1)`} AS k${i}_${k}`);
+    } else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE) AS k${i}`);
   });
   for (let j = 0; j < extraCount; j++) cols.push(`coalesce(x${j}, 'NaN'::DOUBLE) AS x${j}`);
-  const table = `${raw.table}_codes`;
-  await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM ${raw.table}`);
-  return table;
+  const table = `${source.id}_codes`;
+  try {
+    await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM (${source.relation({ kind: 'second', enumTypes })})`);
+  } catch (e) {
+    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
+  }
+  const view = `${table}_v`;
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS __rid, *${ratio ? `, (${splitSql(split)})::UTINYINT AS __split` : ''} FROM ${table}`);
+  return view;
 }
 
 /** Validates the whole input in one aggregate pass; returns rows per split. Errors name file:line and column. */
-export async function validateData(session: DuckSession, raw: RawTable, codes: string, checks: Checks): Promise<number[]> {
-  const hasLabel = raw.present.has('s_label');
+export async function validateData(session: DuckSession, source: Source, codes: string, checks: Checks): Promise<number[]> {
+  const hasLabel = source.has('s_label');
   const aggs = [
+    'count(*)::DOUBLE AS n',
     'count_if(__split = 0)::DOUBLE AS n0', 'count_if(__split = 1)::DOUBLE AS n1', 'count_if(__split = 2)::DOUBLE AS n2',
     'count_if(__split = 3)::DOUBLE AS nbad',
     `${hasLabel ? 'count_if(__label IS NULL)' : '0'}::DOUBLE AS nlabel`,
@@ -168,16 +201,20 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
   ];
   const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes}`);
   const a = (k: string): number => Number(agg![k] ?? 0);
+  if (a('n') !== source.rows) {
+    throw new OptmsmError('E_DATA_BAD_ROW', `the two reads of ${source.allFiles[0]} disagree (${source.rows} then ${a('n')} rows): was the file changed while reading?`, {
+      location: source.allFiles[0],
+    });
+  }
   const rowsHave = (n: number): string => (n === 1 ? '1 row has' : `${n} rows have`);
-  const first = async (where: string, rawColumn: string): Promise<{ at: string; value: string }> => {
+  const first = async (where: string, column: string): Promise<{ at: string; value: string }> => {
     const [r] = await session.rows(`SELECT __rid::DOUBLE AS rid FROM ${codes} WHERE ${where} ORDER BY __rid LIMIT 1`);
     const rid = Number(r!.rid);
-    const [v] = await session.rows(`SELECT CAST(${rawColumn} AS VARCHAR) AS v FROM ${raw.table} WHERE __rid = ${rid}`);
-    return { at: raw.locate(rid), value: v?.v === null || v?.v === undefined ? '(empty)' : String(v.v) };
+    return { at: source.locate(rid), value: await source.rawValue(session, rid, column) };
   };
   if (a('nbad') > 0) {
     const s = checks.split!;
-    const f = await first('__split = 3', 's_split');
+    const f = await first('__split = 3', 'column' in s ? s.column : '');
     throw new OptmsmError('E_DATA_BAD_SPLIT', `${rowsHave(a('nbad'))} a split value that is not train, validation or test (column '${'column' in s ? s.column : ''}')`, {
       location: f.at,
       expected: s.kind === 'column' ? `one of ${[...s.train, ...s.validation, ...s.test].join(', ')}` : 'a number or timestamp',
@@ -185,21 +222,21 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
     });
   }
   if (a('nlabel') > 0) {
-    const f = await first('__label IS NULL', 's_label');
+    const f = await first('__label IS NULL', checks.label.column);
     throw new OptmsmError('E_DATA_BAD_LABEL', `${rowsHave(a('nlabel'))} a label in column '${checks.label.column}' that is not ${checks.label.rule ? 'a number' : '0 or 1'}`, {
       location: f.at, expected: checks.label.rule ? `a number for the rule ${checks.label.text}` : '0 or 1', found: f.value,
     });
   }
   for (const [i, c] of checks.strictNumerics.entries()) {
     if (a(`num${i}`) === 0) continue;
-    const f = await first(`NOT isfinite(k${c.field})`, `c${c.field}`);
+    const f = await first(`NOT isfinite(k${c.field})`, c.column);
     throw new OptmsmError('E_DATA_BAD_NUMERIC', `${rowsHave(a(`num${i}`))} an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
       location: f.at, expected: 'a finite number', found: f.value, hint: `add fill: <number> | mean | median to the feature reading '${c.column}'`,
     });
   }
   if (checks.maxScenarios !== null && a('nscn') > checks.maxScenarios) {
     throw new OptmsmError('E_DATA_TOO_MANY_SCENARIOS', `scenario column '${checks.scenarioColumn}' has ${a('nscn')} distinct values, more than max_scenarios = ${checks.maxScenarios}`, {
-      location: `${raw.files[0]!.path}: ${checks.scenarioColumn}`, expected: `at most ${checks.maxScenarios}`, found: String(a('nscn')),
+      location: `${source.files[0]!.path}: ${checks.scenarioColumn}`, expected: `at most ${checks.maxScenarios}`, found: String(a('nscn')),
       hint: 'check that `scenario:` names the right column, or raise scenario.max_scenarios',
     });
   }
@@ -208,7 +245,7 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
     counts.forEach((n, i) => {
       if (n === 0) {
         throw new OptmsmError('E_DATA_BAD_SPLIT', `the split gives no ${SPLITS[i]} rows`, {
-          location: raw.files[0]!.path, expected: 'train, validation and test rows', found: counts.join(' / '),
+          location: source.files[0]!.path, expected: 'train, validation and test rows', found: counts.join(' / '),
         });
       }
     });
@@ -218,7 +255,7 @@ export async function validateData(session: DuckSession, raw: RawTable, codes: s
 
 /** Fits the encoder on the training split (split 0) of the code table. */
 export async function fitEncoder(
-  session: DuckSession, codes: string, raw: RawTable, config: DatasetConfig, planned: FieldState[], enums: readonly (EnumInfo | null)[],
+  session: DuckSession, codes: string, source: Source, config: DatasetConfig, planned: FieldState[], enums: readonly (EnumInfo | null)[],
 ): Promise<FeatureEncoder> {
   // Scenarios: those present in train, in natural order; a value only in validation/test cannot be modelled.
   const scenarioEnum = enums[0]!;
@@ -229,7 +266,7 @@ export async function fitEncoder(
   if (unknown >= 0) {
     const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${codes} WHERE k0 = ${unknown}`);
     throw new OptmsmError('E_DATA_UNKNOWN_SCENARIO', `scenario value '${scenarioEnum.values[unknown]}' of column '${config.scenario.column}' appears outside the training split only`, {
-      location: raw.locate(Number(r!.rid)), expected: `one of ${values.join(', ')}`, found: scenarioEnum.values[unknown],
+      location: source.locate(Number(r!.rid)), expected: `one of ${values.join(', ')}`, found: scenarioEnum.values[unknown],
       hint: 'every scenario needs training rows',
     });
   }
@@ -335,7 +372,7 @@ function lookupTables(encoder: FeatureEncoder, enums: readonly (EnumInfo | null)
  * Returns rows written per split.
  */
 export async function encodeCodes(
-  session: DuckSession, codes: string, raw: RawTable, encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[], sinkFor: (split: number) => ColumnSink,
+  session: DuckSession, codes: string, source: Source, encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[], sinkFor: (split: number) => ColumnSink,
 ): Promise<number[]> {
   const fields = encoder.state.fields;
   const luts = lookupTables(encoder, enums);
@@ -346,7 +383,7 @@ export async function encodeCodes(
     const s = encoder.scenarios.values.indexOf(v);
     if (s < 0) {
       const [r] = await session.rows(`SELECT min(__rid)::DOUBLE AS rid FROM ${codes} WHERE k0 = ${c}`);
-      encoder.scenarioIndex(v, raw.locate(Number(r!.rid)));
+      encoder.scenarioIndex(v, source.locate(Number(r!.rid)));
     }
     scnIndex[c] = s;
   }

@@ -8,7 +8,7 @@ import { OptmsmError } from '../errors.js';
 import { DuckSession } from './duck.js';
 import { columnRequests, createCodeTable, createEnums, encodeCodes, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
 import type { FeatureEncoder } from './feature-encoder.js';
-import { expandFiles, formatOf, loadRaw, type BadRow, type SourceGroup } from './read.js';
+import { expandFiles, formatOf, Source, type BadRow, type SourceGroup } from './read.js';
 import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
 import { CACHE_VERSION, commitEntry, DiskSink, MemorySink, newStoreLayout, openStore, readSplit, writeStoreMeta, type StoredDataset } from './store.js';
 import type { EncodedColumns, FieldInfo } from './types.js';
@@ -120,25 +120,24 @@ async function encodeDataset(
   const splitColumn = config.split.kind === 'column' || config.split.kind === 'time' ? config.split.column : null;
   const requests = columnRequests(planned, separators, config.scenario.column, config.label, config.extraColumns, false, splitColumn);
   log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
-  const raw = await loadRaw(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
-  if (raw.skipped.length > 0) log(`skipped ${raw.skipped.length} rows that do not parse (first: ${raw.skipped[0]!.file}:${raw.skipped[0]!.line})`);
-  const enums = await createEnums(session, raw, planned);
-  const codes = await createCodeTable(session, raw, config.split, config.label, planned, enums, config.extraColumns.length);
+  const source = await Source.open(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
+  const enums = await createEnums(session, source, planned);
+  if (source.skipped.length > 0) log(`skipped ${source.skipped.length} rows that do not parse (first: ${source.skipped[0]!.file}:${source.skipped[0]!.line})`);
+  const codes = await createCodeTable(session, source, config.split, config.label, planned, enums, config.extraColumns.length);
   const strictNumerics = planned.flatMap((f, i) =>
     (f.source === 'numeric' || f.source === 'bucket') && f.fill === null && (config.features[i - 1] as { fill: unknown }).fill === null
       ? [{ field: i, column: f.column }] : []);
-  const counts = await validateData(session, raw, codes, {
+  const counts = await validateData(session, source, codes, {
     split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
   });
-  await raw.drop();
   const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
-  const encoder = await fitEncoder(session, codes, raw, config, planned, enums);
+  const encoder = await fitEncoder(session, codes, source, config, planned, enums);
   log(`encoding ${rows.train} / ${rows.validation} / ${rows.test} rows`);
   const sink = sinkFor(encoder, rows);
   const sinks = SPLITS.map((s) => sink.forSplit(s));
-  await encodeCodes(session, codes, raw, encoder, enums, (i) => sinks[i]!);
-  return { encoder, rows, badRows: raw.skipped };
+  await encodeCodes(session, codes, source, encoder, enums, (i) => sinks[i]!);
+  return { encoder, rows, badRows: source.skipped };
 }
 
 function reportOf(config: DatasetConfig, groups: SourceGroup[], rows: Record<SplitName, number>, badRows: BadRow[], cacheHit: boolean, entry: string | null, t0: number): PrepareReport {
@@ -233,17 +232,16 @@ export async function encodeFile(encoder: FeatureEncoder, file: string, options:
     const fields = encoder.state.fields;
     const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
     const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
-    const raw = await loadRaw(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
-    const enums = await createEnums(session, raw, fields);
-    const codes = await createCodeTable(session, raw, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
+    const source = await Source.open(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
+    const enums = await createEnums(session, source, fields);
+    const codes = await createCodeTable(session, source, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
     const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ field: i, column: f.column }] : []));
-    const [rows] = await validateData(session, raw, codes, {
+    const [rows] = await validateData(session, source, codes, {
       split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
     });
-    await raw.drop();
     const sink = new MemorySink(encoder, rows!);
-    await encodeCodes(session, codes, raw, encoder, enums, () => sink);
-    sink.columns.hasLabel = raw.present.has('s_label');
+    await encodeCodes(session, codes, source, encoder, enums, () => sink);
+    sink.columns.hasLabel = source.has('s_label');
     return sink.columns;
   });
 }

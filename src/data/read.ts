@@ -1,7 +1,9 @@
-// Reading raw files into one DuckDB table. Columns are typed from the schema (categoricals as text, numerics as
-// DOUBLE, multi-valued cells as token lists), rows that do not parse are collected through DuckDB's CSV reject
-// tables (file + line), and every row keeps its file index so later checks can point at file:line.
-import { readdirSync, statSync } from 'node:fs';
+// Reading raw files through DuckDB. A Source describes the input (format, files per split group, the columns the
+// schema needs) and builds the relation that the encoder scans: twice for CSV, first with every column as text
+// (collecting distinct values, per-file row counts and the rows that do not parse, with file and line, from
+// DuckDB's reject tables), then with categorical columns parsed straight into ENUM codes. Raw strings are never
+// materialised, so memory does not grow with the text size of the data.
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { DuckSession, duckMessage, ident, listLiteral, literal } from './duck.js';
@@ -25,23 +27,10 @@ export interface SourceGroup {
 
 export interface BadRow {
   file: string;
+  /** 1-based line (0 when the reader cannot tell). */
   line: number;
   column: string | null;
   message: string;
-}
-
-export interface RawTable {
-  table: string;
-  rows: number;
-  format: DataFormat;
-  files: { path: string; rows: number; firstRid: number }[];
-  skipped: BadRow[];
-  /** Aliases whose column exists in every file. */
-  present: Set<string>;
-  /** file:line (CSV, JSONL) or file#row (Parquet) of a row id (`__rid`) of the table. */
-  locate(rid: number): string;
-  /** Frees the raw rows once they are encoded. */
-  drop(): Promise<void>;
 }
 
 const EXTENSIONS: Record<DataFormat, string[]> = {
@@ -86,117 +75,111 @@ export async function expandFiles(session: DuckSession, patterns: readonly strin
   return out;
 }
 
-function readerSql(format: DataFormat, files: string[], csv: CsvOptions, numberColumns: string[], rejects: string | null, skip: boolean): string {
-  const list = listLiteral(files);
-  if (format === 'parquet') return `read_parquet(${list})`;
-  if (format === 'jsonl') return `read_json(${list}, format = 'newline_delimited', ignore_errors = ${skip})`;
-  const opts = [
-    `header = ${csv.header}`, `delim = ${literal(csv.delimiter)}`, `quote = ${literal(csv.quote)}`,
-    ...(csv.escape !== null ? [`escape = ${literal(csv.escape)}`] : []),
-    'all_varchar = true',
-  ];
-  if (numberColumns.length > 0) opts.push(`types = {${numberColumns.map((c) => `${literal(c)}: 'DOUBLE'`).join(', ')}}`);
-  if (rejects) opts.push('store_rejects = true', `rejects_table = '${rejects}_e'`, `rejects_scan = '${rejects}_s'`);
-  // Reading only the header: rows that do not parse must not stop the dialect sniffer (they are reported later).
-  else opts.push('ignore_errors = true');
-  return `read_csv(${list}, ${opts.join(', ')})`;
-}
-
-async function columnsOf(session: DuckSession, format: DataFormat, file: string, csv: CsvOptions): Promise<string[]> {
-  try {
-    const rows = await session.rows(`DESCRIBE SELECT * FROM ${readerSql(format, [file], csv, [], null, false)}`);
-    return rows.map((r) => String(r.column_name));
-  } catch (e) {
-    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${file}: ${duckMessage(e)}`, { location: file });
-  }
-}
-
 const BLANK_CHARS = `' ' || chr(9) || chr(10) || chr(13)`;
-function selectExpr(r: ColumnRequest, format: DataFormat): string {
-  const col = ident(r.column);
-  if (r.type === 'number') return `${format === 'csv' ? col : `TRY_CAST(${col} AS DOUBLE)`} AS ${r.alias}`;
-  if (r.type === 'text') return `CAST(${col} AS VARCHAR) AS ${r.alias}`;
-  return `list_filter(list_transform(string_split(CAST(${col} AS VARCHAR), ${literal(r.separator ?? '|')}), lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${r.alias}`;
-}
+let sourceCounter = 0;
 
-let tableCounter = 0;
+/** How a pass reads: the first records rejects; the second parses categorical columns into ENUM types. */
+export type Pass = { kind: 'first'; rejects: string } | { kind: 'second'; enumTypes: ReadonlyMap<string, string> };
 
-/**
- * Makes every group's files available as one relation `table` with columns __rid (row id in input order), __g
- * (group), __f (file index) and the requested aliases: a view over Parquet, a loaded table for CSV and JSONL.
- */
-export async function loadRaw(
-  session: DuckSession,
-  input: { format: DataFormat; csv: CsvOptions; groups: SourceGroup[]; columns: ColumnRequest[]; onBadRow: 'error' | 'skip' },
-): Promise<RawTable> {
-  const { format, csv, groups, columns } = input;
-  const table = `raw_${++tableCounter}`;
-  const allFiles = groups.flatMap((g) => g.files);
-  const present = new Set(columns.map((c) => c.alias));
-  for (const file of allFiles) {
-    if (statSync(file).size === 0) {
-      throw new OptmsmError('E_DATA_EMPTY', `data file ${file} is empty`, { location: file, expected: 'a header and data rows' });
-    }
-    const have = new Set(await columnsOf(session, format, file, csv));
-    for (const c of columns) {
-      if (have.has(c.column)) continue;
-      if (c.optional) {
-        present.delete(c.alias);
-        continue;
-      }
-      throw new OptmsmError('E_DATA_MISSING_COLUMN', `data file ${file} has no column '${c.column}' (needed by ${c.purpose})`, {
-        location: `${file}: ${c.column}`,
-        expected: `a column named '${c.column}'`,
-        found: [...have].slice(0, 20).join(', ') + (have.size > 20 ? ', ...' : ''),
-      });
-    }
+export class Source {
+  readonly id = `src_${++sourceCounter}`;
+  /** Rows per file and the row id (position in input order) of each file's first row; set by the first pass. */
+  files: { path: string; rows: number; firstRid: number }[] = [];
+  skipped: BadRow[] = [];
+  private headers = new Map<string, string[]>();
+
+  private constructor(
+    readonly format: DataFormat,
+    readonly csv: CsvOptions,
+    readonly groups: SourceGroup[],
+    /** The requested columns present in every file. */
+    readonly columns: ColumnRequest[],
+    readonly onBadRow: 'error' | 'skip',
+  ) {}
+
+  get allFiles(): string[] {
+    return this.groups.flatMap((g) => g.files);
   }
-  const used = columns.filter((c) => present.has(c.alias));
-  const numberColumns = [...new Set(used.filter((c) => c.type === 'number').map((c) => c.column))];
-  const fileIndex = `CAST(list_position(${listLiteral(allFiles)}, filename) - 1 AS INTEGER)`;
-  const bad: BadRow[] = [];
-  let files: RawTable['files'];
-  let drop: string[];
-  if (format === 'parquet') {
-    // Parquet is already columnar and typed: read it through a view (no copy); row ids come from per-file offsets.
-    const meta = await session.rows(`SELECT file_name AS f, num_rows::DOUBLE AS n FROM parquet_file_metadata(${listLiteral(allFiles)})`);
-    const rowsOf = new Map<string, number>();
-    for (const r of meta) rowsOf.set(String(r.f), (rowsOf.get(String(r.f)) ?? 0) + Number(r.n));
-    let offset = 0;
-    files = allFiles.map((path) => {
-      const f = { path, rows: rowsOf.get(path) ?? 0, firstRid: offset };
-      offset += f.rows;
-      return f;
-    });
-    const offsets = `[${files.map((f) => f.firstRid).join(', ')}]`;
-    const selects = groups.map((g, gi) => {
-      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, `(${offsets}[${fileIndex} + 1] + file_row_number)::BIGINT AS __rid`, ...used.map((c) => selectExpr(c, format))];
-      return `SELECT ${cols.join(', ')} FROM read_parquet(${listLiteral(g.files)}, file_row_number = true)`;
-    });
-    await session.run(`CREATE VIEW ${table} AS ${selects.join(' UNION ALL ')}`);
-    drop = [`DROP VIEW ${table}`];
-  } else {
-    const selects = groups.map((g, gi) => {
-      const rejects = format === 'csv' ? `${table}_rej${gi}` : null;
-      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...used.map((c) => selectExpr(c, format))];
-      return `SELECT ${cols.join(', ')} FROM ${readerSql(format, g.files, csv, numberColumns, rejects, input.onBadRow === 'skip')}`;
-    });
-    try {
-      await session.run(`CREATE TABLE ${table}_t AS ${selects.join(' UNION ALL ')}`);
-    } catch (e) {
-      throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${allFiles.length === 1 ? allFiles[0] : `${allFiles.length} files`}: ${duckMessage(e)}`, {
-        location: allFiles[0],
-        hint: input.onBadRow === 'error' && format === 'jsonl' ? 'on_bad_row: skip ignores rows that do not parse' : undefined,
-      });
+
+  has(alias: string): boolean {
+    return this.columns.some((c) => c.alias === alias);
+  }
+
+  /** Checks that every file is non-empty and has the needed columns. */
+  static async open(
+    session: DuckSession,
+    input: { format: DataFormat; csv: CsvOptions; groups: SourceGroup[]; columns: ColumnRequest[]; onBadRow: 'error' | 'skip' },
+  ): Promise<Source> {
+    const absent = new Set<string>();
+    const headers = new Map<string, string[]>();
+    for (const file of input.groups.flatMap((g) => g.files)) {
+      if (statSync(file).size === 0) {
+        throw new OptmsmError('E_DATA_EMPTY', `data file ${file} is empty`, { location: file, expected: 'a header and data rows' });
+      }
+      const names = await columnsOf(session, input.format, file, input.csv);
+      headers.set(file, names);
+      const have = new Set(names);
+      for (const c of input.columns) {
+        if (have.has(c.column)) continue;
+        if (c.optional) {
+          absent.add(c.alias);
+          continue;
+        }
+        throw new OptmsmError('E_DATA_MISSING_COLUMN', `data file ${file} has no column '${c.column}' (needed by ${c.purpose})`, {
+          location: `${file}: ${c.column}`,
+          expected: `a column named '${c.column}'`,
+          found: names.slice(0, 20).join(', ') + (names.length > 20 ? ', ...' : ''),
+        });
+      }
     }
-    await session.run(`CREATE VIEW ${table} AS SELECT rowid AS __rid, * FROM ${table}_t`);
-    drop = [`DROP VIEW ${table}`, `DROP TABLE ${table}_t`];
-    if (format === 'csv') {
-      for (let gi = 0; gi < groups.length; gi++) {
-        const rej = `${table}_rej${gi}`;
+    const source = new Source(input.format, input.csv, input.groups, input.columns.filter((c) => !absent.has(c.alias)), input.onBadRow);
+    source.headers = headers;
+    return source;
+  }
+
+  /** The relation (a UNION ALL over groups) with __g (group), __f (file index) and the requested aliases. */
+  relation(pass: Pass): string {
+    const files = this.allFiles;
+    const fileIndex = `CAST(list_position(${listLiteral(files)}, filename) - 1 AS INTEGER)`;
+    const numbers = [...new Set(this.columns.filter((c) => c.type === 'number').map((c) => c.column))];
+    const enumTypes = pass.kind === 'second' ? pass.enumTypes : new Map<string, string>();
+    // A column parsed as an ENUM by the CSV reader must feed exactly one text alias.
+    const textUses = new Map<string, number>();
+    for (const c of this.columns) textUses.set(c.column, (textUses.get(c.column) ?? 0) + 1);
+    const parsedAsEnum = new Map<string, string>();
+    if (this.format === 'csv') {
+      for (const c of this.columns) {
+        const e = enumTypes.get(c.alias);
+        if (e && c.type === 'text' && textUses.get(c.column) === 1) parsedAsEnum.set(c.column, e);
+      }
+    }
+    const select = (c: ColumnRequest): string => {
+      const col = ident(c.column);
+      if (c.type === 'number') return `${this.format === 'csv' ? col : `TRY_CAST(${col} AS DOUBLE)`} AS ${c.alias}`;
+      if (c.type === 'tokens') {
+        return `list_filter(list_transform(string_split(CAST(${col} AS VARCHAR), ${literal(c.separator ?? '|')}), lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${c.alias}`;
+      }
+      if (parsedAsEnum.has(c.column)) return `${col} AS ${c.alias}`;
+      const e = enumTypes.get(c.alias);
+      return e ? `CAST(CAST(${col} AS VARCHAR) AS ${e}) AS ${c.alias}` : `CAST(${col} AS VARCHAR) AS ${c.alias}`;
+    };
+    return this.groups.map((g, gi) => {
+      const rejects = pass.kind === 'first' ? `${pass.rejects}${gi}` : null;
+      const types = new Map<string, string>(numbers.map((n) => [n, 'DOUBLE']));
+      for (const [col, e] of parsedAsEnum) types.set(col, e);
+      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...this.columns.map(select)];
+      return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, pass.kind === 'second' || this.onBadRow === 'skip')}`;
+    }).join(' UNION ALL ');
+  }
+
+  /** After the first pass: records rejected rows (error or skip policy) and rows per file. */
+  async finishFirstPass(session: DuckSession, rejects: string, rowsPerFile: Map<number, number>): Promise<void> {
+    const bad: BadRow[] = [];
+    if (this.format === 'csv') {
+      for (let gi = 0; gi < this.groups.length; gi++) {
         const rows = await session.rows(
           `SELECT s.file_path AS file, e.line::DOUBLE AS line, e.column_name AS col, e.error_message AS msg
-           FROM ${rej}_e e JOIN ${rej}_s s USING (scan_id, file_id) ORDER BY file, line`);
+           FROM ${rejects}${gi}_e e JOIN ${rejects}${gi}_s s USING (scan_id, file_id) ORDER BY file, line`);
         // DuckDB may report several errors for one line (e.g. one per missing column): keep the first.
         const seen = new Set<string>();
         for (const r of rows) {
@@ -206,8 +189,13 @@ export async function loadRaw(
           bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
         }
       }
+    } else if (this.format === 'jsonl' && this.onBadRow === 'skip') {
+      this.allFiles.forEach((file, i) => {
+        const lost = countLines(file) - (rowsPerFile.get(i) ?? 0);
+        if (lost > 0) bad.push({ file, line: 0, column: null, message: `${lost} lines are not JSON objects` });
+      });
     }
-    if (bad.length > 0 && input.onBadRow === 'error') {
+    if (bad.length > 0 && this.onBadRow === 'error') {
       const first = bad[0]!;
       throw new OptmsmError('E_DATA_BAD_ROW', `${bad.length} row${bad.length > 1 ? 's' : ''} of ${first.file} do not parse${first.column ? ` (column '${first.column}')` : ''}`, {
         location: `${first.file}:${first.line}`,
@@ -215,32 +203,170 @@ export async function loadRaw(
         hint: 'fix the rows, or set on_bad_row: skip to drop them (they are counted and reported)',
       });
     }
-    const counts = await session.rows(`SELECT __f AS f, count(*)::DOUBLE AS n, min(rowid)::DOUBLE AS first FROM ${table}_t GROUP BY 1 ORDER BY first`);
-    const byIndex = new Map(counts.map((r) => [Number(r.f), { rows: Number(r.n), firstRid: Number(r.first) }]));
-    files = allFiles.map((path, i) => ({ path, ...(byIndex.get(i) ?? { rows: 0, firstRid: -1 }) }));
+    let offset = 0;
+    this.files = this.allFiles.map((path, i) => {
+      const f = { path, rows: rowsPerFile.get(i) ?? 0, firstRid: offset };
+      offset += f.rows;
+      return f;
+    });
+    for (const f of this.files) {
+      if (f.rows === 0) {
+        throw new OptmsmError('E_DATA_EMPTY', `data file ${f.path} has no data rows`, {
+          location: f.path, expected: 'at least one row', found: bad.some((b) => b.file === f.path) ? 'only rows that do not parse' : 'a header only',
+        });
+      }
+    }
+    this.skipped = bad;
   }
-  for (const f of files) {
-    if (f.rows === 0) {
-      throw new OptmsmError('E_DATA_EMPTY', `data file ${f.path} has no data rows`, {
-        location: f.path, expected: 'at least one row', found: bad.some((b) => b.file === f.path) ? 'only rows that do not parse' : 'a header only',
-      });
+
+  get rows(): number {
+    return this.files.reduce((s, f) => s + f.rows, 0);
+  }
+
+  private fileOf(rid: number): { file: { path: string; rows: number; firstRid: number }; index: number } {
+    let file = this.files[0]!;
+    for (const f of this.files) if (f.rows > 0 && f.firstRid <= rid) file = f;
+    return { file, index: rid - file.firstRid };
+  }
+
+  private lineOf(rid: number): { path: string; line: number; index: number } {
+    const { file, index } = this.fileOf(rid);
+    let line = index + 1 + (this.format === 'csv' && this.csv.header ? 1 : 0);
+    for (const b of this.skipped) if (b.file === file.path && b.line > 0 && b.line <= line) line++;
+    return { path: file.path, line, index };
+  }
+
+  /** file:line (CSV, JSONL) or file#row (Parquet) of a row id (position of the row in the input). */
+  locate(rid: number): string {
+    if (this.format === 'parquet') {
+      const { file, index } = this.fileOf(rid);
+      return `${file.path}#row ${index + 1}`;
+    }
+    const { path, line } = this.lineOf(rid);
+    return `${path}:${line}`;
+  }
+
+  /** The raw text of one cell, for error messages (reads the file again: only on the error path). */
+  async rawValue(session: DuckSession, rid: number, column: string): Promise<string> {
+    try {
+      if (this.format === 'parquet') {
+        const { file, index } = this.fileOf(rid);
+        const [r] = await session.rows(`SELECT CAST(${ident(column)} AS VARCHAR) AS v FROM read_parquet(${literal(file.path)}, file_row_number = true) WHERE file_row_number = ${index}`);
+        return r?.v === null || r?.v === undefined ? '(empty)' : String(r.v);
+      }
+      const { path, line } = this.lineOf(rid);
+      const text = readLine(path, line);
+      if (this.format === 'jsonl') {
+        const v = (JSON.parse(text) as Record<string, unknown>)[column];
+        return v === null || v === undefined || v === '' ? '(empty)' : String(v);
+      }
+      const header = this.headers.get(path) ?? [];
+      const cell = splitCsvLine(text, this.csv)[header.indexOf(column)];
+      return cell === undefined || cell === '' ? '(empty)' : cell;
+    } catch {
+      return '(unreadable)';
     }
   }
-  const sorted = files.filter((f) => f.rows > 0).sort((a, b) => a.firstRid - b.firstRid);
-  const rejectedLines = new Map<string, number[]>();
-  for (const b of bad) rejectedLines.set(b.file, [...(rejectedLines.get(b.file) ?? []), b.line]);
-  const locate = (rid: number): string => {
-    let f = sorted[0]!;
-    for (const x of sorted) if (x.firstRid <= rid) f = x;
-    const index = rid - f.firstRid;
-    if (format === 'parquet') return `${f.path}#row ${index + 1}`;
-    let line = index + 1 + (format === 'csv' && csv.header ? 1 : 0);
-    for (const l of rejectedLines.get(f.path) ?? []) if (l <= line) line++;
-    return `${f.path}:${line}`;
-  };
-  const rows = files.reduce((s, f) => s + f.rows, 0);
-  const dropAll = async (): Promise<void> => {
-    for (const sql of drop) await session.run(sql);
-  };
-  return { table, rows, format, files, skipped: bad, present, locate, drop: dropAll };
+}
+
+function readerSql(format: DataFormat, files: string[], csv: CsvOptions, types: ReadonlyMap<string, string>, rejects: string | null, ignoreErrors: boolean): string {
+  const list = listLiteral(files);
+  if (format === 'parquet') return `read_parquet(${list})`;
+  if (format === 'jsonl') return `read_json(${list}, format = 'newline_delimited', ignore_errors = ${ignoreErrors})`;
+  const opts = [
+    `header = ${csv.header}`, `delim = ${literal(csv.delimiter)}`, `quote = ${literal(csv.quote)}`,
+    ...(csv.escape !== null ? [`escape = ${literal(csv.escape)}`] : []),
+    'all_varchar = true',
+  ];
+  if (types.size > 0) opts.push(`types = {${[...types].map(([c, t]) => `${literal(c)}: ${literal(t)}`).join(', ')}}`);
+  if (rejects) opts.push('store_rejects = true', `rejects_table = '${rejects}_e'`, `rejects_scan = '${rejects}_s'`);
+  // Without a reject table (reading the header, or the second pass): rows that do not parse were already
+  // reported by the first pass and must not stop the reader.
+  else opts.push('ignore_errors = true');
+  return `read_csv(${list}, ${opts.join(', ')})`;
+}
+
+async function columnsOf(session: DuckSession, format: DataFormat, file: string, csv: CsvOptions): Promise<string[]> {
+  try {
+    const rows = await session.rows(`DESCRIBE SELECT * FROM ${readerSql(format, [file], csv, new Map(), null, true)}`);
+    return rows.map((r) => String(r.column_name));
+  } catch (e) {
+    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${file}: ${duckMessage(e)}`, { location: file });
+  }
+}
+
+/** Line `n` (1-based) of a text file, read in blocks (error path only). */
+function readLine(file: string, n: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let line = 1;
+    let position = 0;
+    let parts: Buffer[] = [];
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, position);
+      if (got === 0) return Buffer.concat(parts).toString('utf8');
+      let start = 0;
+      for (let i = 0; i < got; i++) {
+        if (buf[i] !== 10) continue;
+        if (line === n) return Buffer.concat([...parts, buf.subarray(start, i)]).toString('utf8').replace(/\r$/, '');
+        line++;
+        start = i + 1;
+        parts = [];
+      }
+      if (line === n) parts.push(Buffer.from(buf.subarray(start, got)));
+      position += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function countLines(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let lines = 0;
+    let position = 0;
+    let last = 10;
+    let nonBlank = false;
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, position);
+      if (got === 0) break;
+      for (let i = 0; i < got; i++) {
+        const b = buf[i]!;
+        if (b === 10) {
+          if (nonBlank) lines++;
+          nonBlank = false;
+        } else if (b !== 13 && b !== 32 && b !== 9) nonBlank = true;
+        last = b;
+      }
+      position += got;
+    }
+    return lines + (nonBlank && last !== 10 ? 1 : 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Splits one CSV line with the configured delimiter and quote (for error messages only). */
+function splitCsvLine(line: string, csv: CsvOptions): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (csv.quote !== '' && ch === csv.quote) {
+      if (quoted && line[i + 1] === csv.quote) {
+        cell += ch;
+        i++;
+      } else quoted = !quoted;
+    } else if (!quoted && line.startsWith(csv.delimiter, i)) {
+      out.push(cell);
+      cell = '';
+      i += csv.delimiter.length - 1;
+    } else cell += ch;
+  }
+  out.push(cell);
+  return out;
 }
