@@ -3,9 +3,10 @@ export type { DType, Dim, Init } from './tensor.js';
 export { Tensor } from './tensor.js';
 export { assignBuffer, buffer, constant, input, isTraining, param, scope } from './trace.js';
 export {
-  abs, add, bceWithLogits, cast, concat, div, dropout, equal, exp, gather, greater, layerNorm, leakyRelu, linearOp,
-  log, matmul, maximum, minimum, mul, neg, oneHot, reduceMean, reduceSum, relu, reshape, sigmoid, sign, slice,
-  softmax, sqrt, squeeze, sub, tanh, transpose, unsqueeze, where,
+  abs, add, argsort, bceWithLogits, cast, concat, div, dropout, equal, exp, gather, greater, groupedMatmul, groupedOuter,
+  invertPermutation, layerNorm, leakyRelu, linearOp, log, matmul, maximum, minimum, mul, neg, oneHot, permuteRows,
+  reduceMean, reduceSum, relu, reshape, sigmoid, sign, slice, softmax, sqrt, squeeze, stopGradient, sub, tanh,
+  transpose, unsqueeze, where,
 } from './ops/index.js';
 export { compile } from './compile.js';
 export { exportModel } from './export.js';

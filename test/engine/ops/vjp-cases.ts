@@ -5,6 +5,7 @@ import { flatten } from '../../../src/engine/ops/shape.js';
 import { type OpName } from '../../../src/engine/ops/index.js';
 import type { Tensor } from '../../../src/engine/index.js';
 import { type Arg, type VjpOptions, awayFromZero, uniform } from '../helpers.js';
+import { GROUPED_CASES } from './grouped-cases.js';
 
 export interface VjpCase {
   name: string;
@@ -91,4 +92,5 @@ export const VJP_CASES: Record<OpName, VjpCase[]> = {
   ],
   layerNorm: [{ name: 'last axis', fn: (x, g, b) => E.layerNorm(x, g, b), args: [f('B', 5), f(5), f(5)] }],
   bceWithLogits: [{ name: 'stable BCE', fn: (z, y) => E.bceWithLogits(z, y), args: [{ shape: ['B'], values: Float32Array.from([-3, 0.5, 4]) }, f('B')] }],
+  ...GROUPED_CASES,
 };
