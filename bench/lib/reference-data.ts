@@ -15,8 +15,8 @@ export interface ReferenceData {
   compiled: CompiledModel;
   /** Initial theta in our layout. */
   theta: Float32Array;
-  /** Initial embedding table [vocab, 16] (row 0 zero; the data never uses id 0). */
-  table: Float32Array;
+  /** Initial embedding table [vocab, 16] (row 0 zero; the data never uses id 0); null: keep the model's own. */
+  table: Float32Array | null;
   batches: EngineBatch[];
 }
 
@@ -53,6 +53,7 @@ export function writeTorchData(dir: string, data: ReferenceData): void {
   const bytes = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   writeFileSync(join(dir, 'meta.json'), JSON.stringify({ V: data.vocab, nb: data.batches.length }));
   writeFileSync(join(dir, 'theta.bin'), bytes(thetaToTorch(data.compiled.params, data.theta)));
+  if (!data.table) throw new Error('writeTorchData needs the initial table');
   writeFileSync(join(dir, 'emb.bin'), bytes(data.table));
   const ids = new Int32Array(data.batches.length * REFERENCE_BATCH * F);
   const y = new Float32Array(data.batches.length * REFERENCE_BATCH);
@@ -75,6 +76,6 @@ export async function createReferenceEngine(data: ReferenceData, options: Partia
     ...options,
   });
   model.theta.set(data.theta);
-  model.store.table('emb').data.set(data.table);
+  if (data.table) model.store.table('emb').data.set(data.table);
   return model;
 }

@@ -24,6 +24,8 @@ export interface SessionOptions {
    * keep a core busy for a while after each run, which slows whatever runs between graph runs on 2 cores.
    */
   spinning?: boolean;
+  /** ONNX Runtime's CPU memory arena (its default, true). */
+  memoryArena?: boolean;
 }
 
 export const DEFAULT_THREADS = 2;
@@ -64,6 +66,7 @@ export class Session {
         intraOpNumThreads: options.threads ?? DEFAULT_THREADS,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        enableCpuMemArena: options.memoryArena ?? true,
         executionProviders: providers,
         ...(options.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
       });
