@@ -183,8 +183,13 @@ export async function createCodeTable(
   } catch (e) {
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
   }
+  if (ratio) {
+    // The ratio split hashes the row's position (its rowid); stored once rather than recomputed by every scan.
+    await session.run(`ALTER TABLE ${table} ADD COLUMN __split UTINYINT`);
+    await session.run(`UPDATE ${table} SET __split = (${splitSql(split)})::UTINYINT`);
+  }
   const view = `${table}_v`;
-  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS __rid, *${ratio ? `, (${splitSql(split)})::UTINYINT AS __split` : ''} FROM ${table}`);
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS __rid, * FROM ${table}`);
   return view;
 }
 
@@ -257,10 +262,34 @@ export async function validateData(session: DuckSession, source: Source, codes: 
 export async function fitEncoder(
   session: DuckSession, codes: string, source: Source, config: DatasetConfig, planned: FieldState[], enums: readonly (EnumInfo | null)[],
 ): Promise<FeatureEncoder> {
+  // Vocabulary counts of every field (and every multi position) in one scan: GROUPING SETS, one set per code
+  // column; codes are never NULL, so the non-NULL column of a result row names its set.
+  const keyCols: { field: number; col: string }[] = [{ field: 0, col: 'k0' }];
+  planned.forEach((f, i) => {
+    if ((f.source !== 'categorical' && f.source !== 'multi') || f.hashBuckets !== null || enums[i]!.type === null) return;
+    if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) keyCols.push({ field: i, col: `k${i}_${k}` });
+    else keyCols.push({ field: i, col: `k${i}` });
+  });
+  const counts = new Map<number, Float64Array>();
+  planned.forEach((f, i) => {
+    if (f.source !== 'numeric' && f.source !== 'bucket') counts.set(i, new Float64Array(enums[i]!.values.length));
+  });
+  {
+    const cols = keyCols.map((k) => k.col);
+    const rows = await session.rows(`SELECT ${cols.join(', ')}, count(*)::DOUBLE AS __n FROM ${codes} WHERE __split = 0
+      GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`);
+    for (const r of rows) {
+      for (const k of keyCols) {
+        const code = r[k.col];
+        if (code === null || code === undefined) continue;
+        if (Number(code) >= 0) counts.get(k.field)![Number(code)]! += Number(r.__n);
+        break;
+      }
+    }
+  }
   // Scenarios: those present in train, in natural order; a value only in validation/test cannot be modelled.
   const scenarioEnum = enums[0]!;
-  const trainScn = await session.rows(`SELECT DISTINCT k0 AS c FROM ${codes} WHERE __split = 0`);
-  const values = sortScenarioValues(trainScn.map((r) => scenarioEnum.values[Number(r.c)]!));
+  const values = sortScenarioValues(scenarioEnum.values.filter((_, c) => counts.get(0)![c]! > 0));
   const known = new Set(values);
   const unknown = scenarioEnum.values.findIndex((v) => !known.has(v));
   if (unknown >= 0) {
@@ -271,31 +300,26 @@ export async function fitEncoder(
     });
   }
 
-  const numericFields: number[] = [];
-  for (const [i, f] of planned.entries()) {
-    if (f.source === 'categorical' || f.source === 'multi') {
-      if (f.hashBuckets !== null) continue;
-      const e = enums[i]!;
-      const counts = new Float64Array(e.values.length);
-      if (e.type !== null) {
-        const src = f.source === 'multi'
-          ? `(SELECT unnest([${Array.from({ length: f.maxLen }, (_, k) => `k${i}_${k + 1}`).join(', ')}]) AS code FROM ${codes} WHERE __split = 0)`
-          : `(SELECT k${i} AS code FROM ${codes} WHERE __split = 0)`;
-        const rows = await session.rows(`SELECT code, count(*)::DOUBLE AS n FROM ${src} WHERE code >= 0 GROUP BY 1`);
-        for (const r of rows) counts[Number(r.code)] = Number(r.n);
-      }
-      f.vocab = fitVocab(e.values, counts, f.minCount);
-    } else if (f.source === 'numeric' || f.source === 'bucket') {
-      numericFields.push(i);
-      const quantiles = f.source === 'bucket'
-        ? `, quantile_disc(x, [${Array.from({ length: f.boundaries.length }, (_, k) => (k + 1) / (f.boundaries.length + 1)).join(', ')}]) AS q`
-        : '';
-      const [r] = await session.rows(`SELECT count(x)::DOUBLE AS n, min(x) AS lo, max(x) AS hi, median(x) AS med${quantiles}
-        FROM (SELECT k${i} AS x FROM ${codes} WHERE __split = 0 AND isfinite(k${i}))`);
-      f.stats = { count: Number(r!.n), min: Number(r!.lo ?? 0), max: Number(r!.hi ?? 0), mean: 0, std: 0, median: Number(r!.med ?? 0) };
-      if (f.source === 'bucket') f.boundaries = dedupeBoundaries(((r!.q as number[] | null) ?? []).map(Number));
+  const numericFields = planned.flatMap((f, i) => (f.source === 'numeric' || f.source === 'bucket' ? [i] : []));
+  if (numericFields.length > 0) {
+    const aggs = numericFields.flatMap((i) => {
+      const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
+      const ok = `FILTER (WHERE isfinite(k${i}))`;
+      const q = f.source === 'bucket'
+        ? [`quantile_disc(k${i}, [${Array.from({ length: f.boundaries.length }, (_, k) => (k + 1) / (f.boundaries.length + 1)).join(', ')}]) ${ok} AS q${i}`]
+        : [];
+      return [`count(k${i}) ${ok}::DOUBLE AS n${i}`, `min(k${i}) ${ok} AS lo${i}`, `max(k${i}) ${ok} AS hi${i}`, `median(k${i}) ${ok} AS med${i}`, ...q];
+    });
+    const [r] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes} WHERE __split = 0`);
+    for (const i of numericFields) {
+      const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
+      f.stats = { count: Number(r![`n${i}`]), min: Number(r![`lo${i}`] ?? 0), max: Number(r![`hi${i}`] ?? 0), mean: 0, std: 0, median: Number(r![`med${i}`] ?? 0) };
+      if (f.source === 'bucket') f.boundaries = dedupeBoundaries(((r![`q${i}`] as number[] | null) ?? []).map(Number));
     }
   }
+  planned.forEach((f, i) => {
+    if ((f.source === 'categorical' || f.source === 'multi') && f.hashBuckets === null) f.vocab = fitVocab(enums[i]!.values, counts.get(i)!, f.minCount);
+  });
   if (numericFields.length > 0) {
     // Mean and std in row order (Welford), so they are the same on every run whatever DuckDB's thread count.
     const acc = numericFields.map(() => new RunningStats());
