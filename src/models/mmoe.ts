@@ -26,6 +26,7 @@ export const mmoe = defineModel({
   name: 'mmoe',
   description: 'MMoE: shared experts, one softmax gate and one tower per scenario',
   config,
+  grouped: () => true,
   build(cfg, ctx) {
     const K = cfg.numExperts ?? ctx.numScenarios;
     const inDim = fieldsWidth(ctx.fields, allFields);
@@ -35,7 +36,7 @@ export const mmoe = defineModel({
     return (inputs) => {
       const x = concatFields(inputs, allFields); // [B, D]
       const f = experts(x); // [B, K, m]
-      const g = gates(x, inputs.scenario); // [B, K]
+      const g = gates(x, inputs); // [B, K]
       return { logit: predict(mix(g, f), inputs), aux: {} };
     };
   },

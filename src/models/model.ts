@@ -3,7 +3,8 @@
 // data inputs, the BCE loss and the auxiliary losses so that every model trains through one graph shape.
 import { z } from 'zod';
 import {
-  add, bceWithLogits, input, mul, reduceMean, sigmoid, slice,
+  add, argsort, bceWithLogits, cast, constant, input, invertPermutation, matmul, mul, oneHot, permuteRows, reduceMean,
+  reduceSum, reshape, sigmoid, slice, unsqueeze,
   type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
@@ -22,6 +23,11 @@ export interface ModelInputs {
   embeddings: Record<string, Tensor>; // each [B, d]
   numeric: Tensor | null; // [B, nNumeric], columns in `fields` order of the numeric fields
   scenario: Tensor; // int32 [B]
+  /**
+   * int32 [S + 1] when the rows are sorted by scenario (the model declared `grouped`): scenario s owns rows
+   * groups[s]..groups[s+1]. null when the rows are in input order.
+   */
+  groups: Tensor | null;
   fields: FieldInfo[];
 }
 
@@ -44,6 +50,12 @@ export interface ModelDefinition<S extends AnyConfigSchema = AnyConfigSchema> {
   description: string;
   config: S;
   build(config: CamelKeys<z.output<S>>, ctx: ModelContext): Forward;
+  /**
+   * Whether the forward routes samples through per-scenario weight matrices: buildCtrGraph then sorts the
+   * batch by scenario inside the graph and hands the layers `groups`, so that they multiply each scenario's
+   * rows by its weights instead of gathering a weight copy per sample. Omitted: false.
+   */
+  grouped?(config: CamelKeys<z.output<S>>, ctx: ModelContext): boolean;
 }
 
 export function defineModel<S extends AnyConfigSchema>(definition: ModelDefinition<S>): ModelDefinition<S> {
@@ -88,6 +100,20 @@ export function numericCount(fields: readonly FieldInfo[]): number {
 export interface CtrGraphOptions {
   /** Also return the logit as an output (default true). */
   logitOutput?: boolean;
+  /**
+   * 'auto' (default): sort by scenario and route by groups when the model declares `grouped`;
+   * 'gather': rows stay in input order and routed layers gather per-sample weights (the reference path).
+   */
+  routing?: 'auto' | 'gather';
+}
+
+/** Row offsets [S + 1] of each scenario in a batch sorted by scenario: cumulative counts (a triangular matmul). */
+function scenarioOffsets(scenario: Tensor, numScenarios: number): Tensor {
+  const S = numScenarios;
+  const counts = reduceSum(oneHot(scenario, S), [0]); // [S]
+  const below = Float32Array.from({ length: S * (S + 1) }, (_, k) => (Math.floor(k / (S + 1)) < k % (S + 1) ? 1 : 0));
+  const offsets = matmul(unsqueeze(counts, 0), constant(below, [S, S + 1])); // [1, S + 1]
+  return cast(reshape(offsets, [S + 1]), 'int32');
 }
 
 /**
@@ -105,14 +131,32 @@ export function buildCtrGraph(
   if (ctx.numScenarios < 1) {
     throw new OptmsmError('E_MODEL_CONFIG', 'a model needs at least one scenario', { found: String(ctx.numScenarios) });
   }
+  const grouped = (options.routing ?? 'auto') === 'auto' && (definition.grouped?.(config as never, ctx) ?? false);
   return () => {
     const forward = definition.build(config as never, ctx);
     const width = embeddingWidth(ctx.fields);
     const nNumeric = numericCount(ctx.fields);
-    const E = input('E', ['B', width], 'float32');
-    const numeric = nNumeric > 0 ? input('numeric', ['B', nNumeric], 'float32') : null;
-    const scenario = input('scenario', ['B'], 'int32');
+    let E = input('E', ['B', width], 'float32');
+    let numeric = nNumeric > 0 ? input('numeric', ['B', nNumeric], 'float32') : null;
+    let scenario = input('scenario', ['B'], 'int32');
     const label = input('label', ['B'], 'float32');
+
+    // Grouped routing: the model runs on the rows sorted by scenario (a stable in-graph sort), and its logit
+    // goes back to input order, so callers feed and read rows in any order. One scenario needs no sort.
+    let groups: Tensor | null = null;
+    let inInputOrder = (t: Tensor) => t;
+    if (grouped) {
+      if (ctx.numScenarios > 1) {
+        const perm = argsort(scenario);
+        const inverse = invertPermutation(perm);
+        const sorted = (t: Tensor) => permuteRows(t, perm, inverse);
+        E = sorted(E);
+        numeric = numeric && sorted(numeric);
+        scenario = sorted(scenario);
+        inInputOrder = (t) => permuteRows(t, inverse, perm);
+      }
+      groups = scenarioOffsets(scenario, ctx.numScenarios);
+    }
 
     const embeddings: Record<string, Tensor> = {};
     let offset = 0;
@@ -122,7 +166,9 @@ export function buildCtrGraph(
       offset += field.embeddingDim;
     }
 
-    const { logit, aux } = forward({ embeddings, numeric, scenario, fields: ctx.fields });
+    const result = forward({ embeddings, numeric, scenario, groups, fields: ctx.fields });
+    const { aux } = result;
+    const logit = inInputOrder(result.logit);
     let loss = reduceMean(bceWithLogits(logit, label), [0]);
     const auxOut: Record<string, Tensor> = {};
     for (const [name, term] of Object.entries(aux)) {

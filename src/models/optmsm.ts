@@ -68,6 +68,7 @@ export const optmsm = defineModel({
   name: 'optmsm',
   description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
   config,
+  grouped: (cfg) => cfg.prediction === 'towers',
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const m = cfg.reprDim;
@@ -93,7 +94,7 @@ export const optmsm = defineModel({
     let predict: (r: Tensor, hSpN: Tensor, inputs: ModelInputs) => Tensor;
     if (cfg.prediction === 'towers') {
       const towers = scenarioMlp('towers', S, rDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
-      predict = (r, _hSpN, inputs) => squeeze(towers(r, inputs.scenario), 1);
+      predict = (r, _hSpN, inputs) => squeeze(towers(r, inputs), 1);
     } else {
       const mlpC = mlp('hyper_input', m, { hidden: [cfg.hyperDim] });
       const condDim = cfg.hyperDim + (cfg.hyperScenarioEmbedding ? fieldsWidth(ctx.fields, scenarioFilter) : 0);

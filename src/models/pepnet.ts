@@ -7,10 +7,8 @@
 //   logit = W_out H^(L) + b_out
 // F_d = the scenario-specific fields. ⊘ is stop-gradient. Variants: full, epnet_only (plain DNN on O_ep),
 // ppnet_only (O_ep = E). Choice: the PPNet gates scale the input of every hidden layer (H^(0)..H^(L-1)).
-// Deviation: the engine has no stop-gradient op, so ⊘ is composed as a float → int32 → float round trip at
-// 2^-16 resolution (Cast has no gradient into integers): an identity to ~1.5e-5 with no gradient.
 import { z } from 'zod';
-import { cast, concat, div, mul, scope, sigmoid, squeeze, type Tensor } from '../engine/index.js';
+import { concat, mul, scope, sigmoid, squeeze, stopGradient, type Tensor } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { defineModel, type ModelContext } from './model.js';
 import { allFields, concatFields, fieldsWidth, namedFilter, sharedFilter, specificFilter } from './layers/embedding.js';
@@ -27,12 +25,6 @@ const config = z.strictObject({
   activation: activationSchema.default('relu').describe('activation of the DNN'),
   dropout: dropoutSchema.default(0).describe('dropout after each hidden layer'),
 });
-
-const SCALE = 65536;
-/** ⊘(x): value kept (to 2^-16), gradient dropped. */
-function stopGradient(x: Tensor): Tensor {
-  return div(cast(cast(mul(x, SCALE), 'int32'), 'float32'), SCALE);
-}
 
 function gateNU(name: string, inDim: number, outDim: number, hiddenDim: number, gamma: number): (x: Tensor) => Tensor {
   const hidden = mlp(name, inDim, { hidden: [hiddenDim], outputDim: outDim });

@@ -33,6 +33,7 @@ export const ple = defineModel({
   name: 'ple',
   description: 'PLE: multi-level CGC with scenario-specific and shared experts, one tower per scenario',
   config,
+  grouped: () => true,
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const nAll = cfg.specificExperts + cfg.sharedExperts;
@@ -51,13 +52,12 @@ export const ple = defineModel({
     });
     const predict = predictionModule('tower', ctx, inDim, cfg);
     return (inputs) => {
-      const { scenario } = inputs;
       const e = concatFields(inputs, allFields); // [B, D]
       let xSpecific: Tensor = e;
       let xShared: Tensor = e;
       for (const level of levels) {
-        const experts = concat([level.specific(xSpecific, scenario), level.shared(xShared)], 1); // [B, n_s + n_sh, m]
-        const nextSpecific = mix(level.scenarioGate(xSpecific, scenario), experts); // [B, m]
+        const experts = concat([level.specific(xSpecific, inputs), level.shared(xShared)], 1); // [B, n_s + n_sh, m]
+        const nextSpecific = mix(level.scenarioGate(xSpecific, inputs), experts); // [B, m]
         if (level.sharedGate) xShared = mix(level.sharedGate(xShared), experts);
         xSpecific = nextSpecific;
       }

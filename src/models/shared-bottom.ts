@@ -21,6 +21,7 @@ export const sharedBottom = defineModel({
   name: 'shared-bottom',
   description: 'SharedBottom: one shared MLP, one tower per scenario',
   config,
+  grouped: (cfg) => cfg.prediction === 'towers',
   build(cfg, ctx) {
     const act = { activation: cfg.activation, dropout: cfg.dropout, norm: cfg.norm };
     const bottom = mlp('bottom', fieldsWidth(ctx.fields, allFields), { hidden: cfg.bottomHidden, ...act });

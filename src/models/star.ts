@@ -30,6 +30,7 @@ export const star = defineModel({
   name: 'star',
   description: 'STAR: partitioned normalisation, star-topology FC layers, auxiliary scenario network',
   config,
+  grouped: () => true,
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const scenarioField = scenarioFieldName(ctx);
@@ -43,11 +44,10 @@ export const star = defineModel({
       hidden: cfg.auxHidden, activation: cfg.activation, dropout: cfg.dropout, outputDim: 1,
     });
     return (inputs) => {
-      const { scenario } = inputs;
       let h: Tensor = concatFields(inputs, mainFilter); // [B, D]
-      if (norm) h = norm(h, scenario);
+      if (norm) h = norm(h, inputs.scenario);
       layers.forEach((layer, i) => {
-        h = layer(h, scenario);
+        h = layer(h, inputs);
         if (i < layers.length - 1) h = maybeDropout(activate(h, cfg.activation), cfg.dropout);
       });
       const auxLogit = auxNet(concatFields(inputs, auxFilter)); // [B, 1]

@@ -1,7 +1,9 @@
 // A minimal training/inference loop over the compiled graphs for model tests: theta initialised from the
 // ParamSpecs, the batch embeddings E fed as a plain input (no tables), plain SGD on theta.
 import { compile, fillInit, Rng, Session, type CompiledModel, type Feed } from '../../src/engine/index.js';
-import { buildCtrGraph, embeddingWidth, numericCount, type FieldInfo, type ModelContext, type ModelDefinition } from '../../src/models/index.js';
+import {
+  buildCtrGraph, embeddingWidth, numericCount, type CtrGraphOptions, type FieldInfo, type ModelContext, type ModelDefinition,
+} from '../../src/models/index.js';
 
 export function field(name: string, kind: FieldInfo['kind'], scope: FieldInfo['scope'], vocabSize = 10, embeddingDim = 4): FieldInfo {
   const numeric = kind === 'numeric';
@@ -97,8 +99,10 @@ export class Harness {
     }
   }
 
-  static async create(definition: ModelDefinition, config: unknown, ctx: ModelContext = TINY_CTX, seed = 1): Promise<Harness> {
-    const compiled = compile(buildCtrGraph(definition, config, ctx));
+  static async create(
+    definition: ModelDefinition, config: unknown, ctx: ModelContext = TINY_CTX, seed = 1, options: CtrGraphOptions = {},
+  ): Promise<Harness> {
+    const compiled = compile(buildCtrGraph(definition, config, ctx, options));
     const [train, infer] = await Promise.all([Session.create(compiled.training, { threads: 1 }), Session.create(compiled.inference, { threads: 1 })]);
     return new Harness(compiled, ctx, train, infer, seed);
   }

@@ -38,7 +38,7 @@ export function predictionModule(
   const act = { activation: cfg.activation, dropout: cfg.dropout };
   if (cfg.prediction === 'towers') {
     const towers = scenarioMlp(name, ctx.numScenarios, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
-    return (h, inputs) => squeeze(towers(h, inputs.scenario), 1);
+    return (h, inputs) => squeeze(towers(h, inputs), 1);
   }
   const conditioning = specificConditioning(`${name}.hyper_input`, ctx, cfg.hyperDim, cfg.hyperGeneration);
   const tower = hyperTower(name, inDim, {

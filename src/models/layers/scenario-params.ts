@@ -1,22 +1,36 @@
-// Per-scenario parameters, routed: weights of all S scenarios are stacked as [S, ...], gathered by scenario id
-// into [B, ...] and applied with one batched matmul, so each sample only ever meets its own scenario's
-// weights (never S towers on every sample followed by a mask).
+// Per-scenario parameters, routed: weights of all S scenarios are stacked as [S, ...] and each sample only
+// ever meets its own scenario's weights (never S towers on every sample followed by a mask). Weight matrices
+// are applied group by group when the batch is sorted by scenario (`groups`, see buildCtrGraph): one product
+// per scenario over its rows. Without groups they are gathered into a [B, in, out] copy and applied with one
+// batched matmul (the reference path). Small per-scenario vectors (biases, norm affines) are always gathered.
 import {
-  add, constant, div, gather, layerNorm, matmul, maximum, mul, oneHot, param, reduceSum, scope, squeeze, transpose,
-  unsqueeze, type Tensor,
+  add, concat, constant, div, gather, groupedMatmul, layerNorm, matmul, maximum, mul, oneHot, param, reduceSum,
+  reshape, scope, slice, squeeze, transpose, unsqueeze, type Tensor,
 } from '../../engine/index.js';
 import { activate, maybeDropout, type Activation, type MlpOptions, type Norm } from './mlp.js';
 import { partitionedNorm } from './partitioned-norm.js';
 
-export type RoutedLayer = ((x: Tensor, scenario: Tensor) => Tensor) & { readonly outDim: number };
+/** Which scenario each row belongs to; `groups` (int32 [S + 1]) when the rows are sorted by scenario. */
+export interface Routing {
+  scenario: Tensor;
+  groups: Tensor | null;
+}
 
-function asRouted(fn: (x: Tensor, scenario: Tensor) => Tensor, outDim: number): RoutedLayer {
+export type RoutedLayer = ((x: Tensor, routing: Routing) => Tensor) & { readonly outDim: number };
+
+function asRouted(fn: (x: Tensor, routing: Routing) => Tensor, outDim: number): RoutedLayer {
   return Object.assign(fn, { outDim });
 }
 
 /** [S, ...] → [B, ...]: each sample's own scenario slice. */
 export function route(stacked: Tensor, scenario: Tensor): Tensor {
   return gather(stacked, scenario, 0);
+}
+
+/** x [B, in] @ w[s] [in, out] with s each row's scenario: per scenario group, or with gathered weights. */
+export function routedMatmul(x: Tensor, w: Tensor, routing: Routing): Tensor {
+  if (routing.groups) return groupedMatmul(x, w, routing.groups);
+  return squeeze(matmul(unsqueeze(x, 1), route(w, routing.scenario)), 1);
 }
 
 /**
@@ -35,7 +49,7 @@ export function scenarioLinear(name: string, numScenarios: number, inDim: number
     param('weight', [numScenarios, inDim, outDim], { kind: 'xavier_uniform' }),
     param('bias', [numScenarios, outDim], { kind: 'zeros' }),
   ] as const);
-  return asRouted((x, scenario) => add(squeeze(matmul(unsqueeze(x, 1), route(w, scenario)), 1), route(b, scenario)), outDim);
+  return asRouted((x, routing) => add(routedMatmul(x, w, routing), route(b, routing.scenario)), outDim);
 }
 
 function scenarioNorm(name: string, dim: number, S: number, norm: Norm): (x: Tensor, scenario: Tensor) => Tensor {
@@ -55,19 +69,19 @@ function scenarioNorm(name: string, dim: number, S: number, norm: Norm): (x: Ten
 export function scenarioMlp(name: string, numScenarios: number, inDim: number, options: MlpOptions): RoutedLayer {
   const { hidden, activation = 'relu', dropout: rate = 0, norm = 'none', outputDim } = options;
   return scope(name, () => {
-    const steps: ((x: Tensor, scenario: Tensor) => Tensor)[] = [];
+    const steps: ((x: Tensor, routing: Routing) => Tensor)[] = [];
     let dim = inDim;
     hidden.forEach((units, i) => {
       const dense = scenarioLinear(String(i), numScenarios, dim, units);
       const normalise = scenarioNorm(`${i}.norm`, units, numScenarios, norm);
-      steps.push((x, s) => maybeDropout(activate(normalise(dense(x, s), s), activation), rate));
+      steps.push((x, r) => maybeDropout(activate(normalise(dense(x, r), r.scenario), activation), rate));
       dim = units;
     });
     if (outputDim !== undefined) {
       steps.push(scenarioLinear('out', numScenarios, dim, outputDim));
       dim = outputDim;
     }
-    return asRouted((x, s) => steps.reduce((h, step) => step(h, s), x), dim);
+    return asRouted((x, r) => steps.reduce((h, step) => step(h, r), x), dim);
   });
 }
 
@@ -89,7 +103,7 @@ export function scenarioStackedMlp(
   const S = numScenarios;
   const K = numExperts;
   return scope(name, () => {
-    const steps: ((x: Tensor, scenario: Tensor) => Tensor)[] = [];
+    const steps: ((x: Tensor, routing: Routing) => Tensor)[] = [];
     let dim = inDim;
     hidden.forEach((units, i) => {
       const { w, b, gamma, beta } = scope(String(i), () => ({
@@ -98,14 +112,30 @@ export function scenarioStackedMlp(
         gamma: useNorm ? param('norm.gamma', [units], { kind: 'ones' }) : null,
         beta: useNorm ? param('norm.beta', [units], { kind: 'zeros' }) : null,
       }));
-      steps.push((x, s) => {
-        const x4 = x.shape.length === 2 ? unsqueeze(unsqueeze(x, 1), 1) : unsqueeze(x, 2); // [B, 1|K, 1, in]
-        let h = add(squeeze(matmul(x4, route(w, s)), 2), route(b, s)); // [B, K, out]
+      steps.push((x, r) => {
+        let h = add(routedExperts(x, w, r), route(b, r.scenario)); // [B, K, out]
         if (gamma && beta) h = layerNorm(h, gamma, beta, -1);
         return maybeDropout(activate(h, activation), rate);
       });
       dim = units;
     });
-    return asRouted((x, s) => steps.reduce((h, step) => step(h, s), x), dim);
+    return asRouted((x, r) => steps.reduce((h, step) => step(h, r), x), dim);
   });
+}
+
+/** K experts of each row's scenario: x [B, in] or [B, K, in], w [S, K, in, out] → [B, K, out]. */
+function routedExperts(x: Tensor, w: Tensor, routing: Routing): Tensor {
+  const [S, K, inDim, outDim] = w.shape as number[];
+  if (!routing.groups) {
+    const x4 = x.shape.length === 2 ? unsqueeze(unsqueeze(x, 1), 1) : unsqueeze(x, 2); // [B, 1|K, 1, in]
+    return squeeze(matmul(x4, route(w, routing.scenario)), 2);
+  }
+  if (x.shape.length === 2) {
+    // One input for all K experts: one product per group with the K weight matrices side by side.
+    const wide = reshape(transpose(w, [0, 2, 1, 3]), [S, inDim, K * outDim]);
+    return reshape(groupedMatmul(x, wide, routing.groups), ['B', K, outDim]);
+  }
+  const expert = (k: number) => squeeze(slice(w, 1, k, k + 1), 1); // [S, in, out]
+  const perExpert = [...Array(K).keys()].map((k) => unsqueeze(groupedMatmul(squeeze(slice(x, 1, k, k + 1), 1), expert(k), routing.groups!), 1));
+  return concat(perExpert, 1);
 }
