@@ -183,13 +183,9 @@ export async function createCodeTable(
   } catch (e) {
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
   }
-  if (ratio) {
-    // The ratio split hashes the row's position (its rowid); stored once rather than recomputed by every scan.
-    await session.run(`ALTER TABLE ${table} ADD COLUMN __split UTINYINT`);
-    await session.run(`UPDATE ${table} SET __split = (${splitSql(split)})::UTINYINT`);
-  }
   const view = `${table}_v`;
-  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS __rid, * FROM ${table}`);
+  // The ratio split hashes the row's position, its rowid (tables keep input order): a cheap integer expression.
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS __rid, *${ratio ? `, (${splitSql(split)})::UTINYINT AS __split` : ''} FROM ${table}`);
   return view;
 }
 
@@ -262,8 +258,8 @@ export async function validateData(session: DuckSession, source: Source, codes: 
 export async function fitEncoder(
   session: DuckSession, codes: string, source: Source, config: DatasetConfig, planned: FieldState[], enums: readonly (EnumInfo | null)[],
 ): Promise<FeatureEncoder> {
-  // Vocabulary counts of every field (and every multi position) in one scan: GROUPING SETS, one set per code
-  // column; codes are never NULL, so the non-NULL column of a result row names its set.
+  // One ordered streaming pass over the training rows counts every code column (vocabularies, scenarios) and
+  // accumulates numeric means/stds (Welford, in row order, so they never depend on DuckDB's thread count).
   const keyCols: { field: number; col: string }[] = [{ field: 0, col: 'k0' }];
   planned.forEach((f, i) => {
     if ((f.source !== 'categorical' && f.source !== 'multi') || f.hashBuckets !== null || enums[i]!.type === null) return;
@@ -274,18 +270,22 @@ export async function fitEncoder(
   planned.forEach((f, i) => {
     if (f.source !== 'numeric' && f.source !== 'bucket') counts.set(i, new Float64Array(enums[i]!.values.length));
   });
-  {
-    const cols = keyCols.map((k) => k.col);
-    const rows = await session.rows(`SELECT ${cols.join(', ')}, count(*)::DOUBLE AS __n FROM ${codes} WHERE __split = 0
-      GROUP BY GROUPING SETS (${cols.map((c) => `(${c})`).join(', ')})`);
-    for (const r of rows) {
-      for (const k of keyCols) {
-        const code = r[k.col];
-        if (code === null || code === undefined) continue;
-        if (Number(code) >= 0) counts.get(k.field)![Number(code)]! += Number(r.__n);
-        break;
-      }
-    }
+  const numericFields = planned.flatMap((f, i) => (f.source === 'numeric' || f.source === 'bucket' ? [i] : []));
+  const acc = numericFields.map(() => new RunningStats());
+  const scan = [...keyCols.map((k) => k.col), ...numericFields.map((i) => `k${i}`)];
+  for await (const chunk of session.chunks(`SELECT __split, ${scan.join(', ')} FROM ${codes}`)) {
+    const n = chunk.rowCount;
+    const split = uint8Column(chunk, 0);
+    keyCols.forEach((k, j) => {
+      const cs = int32Column(chunk, j + 1);
+      const c = counts.get(k.field)!;
+      for (let r = 0; r < n; r++) if (split[r] === 0 && cs[r]! >= 0) c[cs[r]!]!++;
+    });
+    numericFields.forEach((_, j) => {
+      const xs = float64Column(chunk, keyCols.length + j + 1);
+      const s = acc[j]!;
+      for (let r = 0; r < n; r++) if (split[r] === 0 && Number.isFinite(xs[r]!)) s.push(xs[r]!);
+    });
   }
   // Scenarios: those present in train, in natural order; a value only in validation/test cannot be modelled.
   const scenarioEnum = enums[0]!;
@@ -300,7 +300,6 @@ export async function fitEncoder(
     });
   }
 
-  const numericFields = planned.flatMap((f, i) => (f.source === 'numeric' || f.source === 'bucket' ? [i] : []));
   if (numericFields.length > 0) {
     const aggs = numericFields.flatMap((i) => {
       const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
@@ -320,25 +319,13 @@ export async function fitEncoder(
   planned.forEach((f, i) => {
     if ((f.source === 'categorical' || f.source === 'multi') && f.hashBuckets === null) f.vocab = fitVocab(enums[i]!.values, counts.get(i)!, f.minCount);
   });
-  if (numericFields.length > 0) {
-    // Mean and std in row order (Welford), so they are the same on every run whatever DuckDB's thread count.
-    const acc = numericFields.map(() => new RunningStats());
-    for await (const chunk of session.chunks(`SELECT __split, ${numericFields.map((i) => `k${i}`).join(', ')} FROM ${codes}`)) {
-      const split = uint8Column(chunk, 0);
-      numericFields.forEach((_, j) => {
-        const xs = float64Column(chunk, j + 1);
-        const s = acc[j]!;
-        for (let k = 0; k < chunk.rowCount; k++) if (split[k] === 0 && Number.isFinite(xs[k]!)) s.push(xs[k]!);
-      });
-    }
-    numericFields.forEach((i, j) => {
-      const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
-      const { mean, std } = acc[j]!.result();
-      f.stats = { ...f.stats, mean, std };
-      const spec = config.features[i - 1]!;
-      if (spec.kind === 'numeric') f.fill = spec.fill === 'mean' ? mean : spec.fill === 'median' ? f.stats.median : spec.fill;
-    });
-  }
+  numericFields.forEach((i, j) => {
+    const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
+    const { mean, std } = acc[j]!.result();
+    f.stats = { ...f.stats, mean, std };
+    const spec = config.features[i - 1]!;
+    if (spec.kind === 'numeric') f.fill = spec.fill === 'mean' ? mean : spec.fill === 'median' ? f.stats.median : spec.fill;
+  });
 
   return FeatureEncoder.fromState({
     dataset: config.name,
