@@ -18,7 +18,7 @@ import { concatFields, fieldsWidth, sharedFilter, specificFilter } from './layer
 import { mix } from './layers/gate.js';
 import type { Conditioning } from './layers/hyper-linear.js';
 import { hyperLinear } from './layers/hyper-linear.js';
-import { generationSchema, specificIsScenarioOnly } from './layers/hyper-tower.js';
+import { generatesPerScenario, generationSchema, specificIsScenarioOnly } from './layers/hyper-tower.js';
 import { activate, activationSchema, dropoutSchema, hiddenSchema, mlp } from './layers/mlp.js';
 import { scenarioValues } from './layers/scenario-params.js';
 import { stackedMlp } from './layers/stacked-mlp.js';
@@ -38,6 +38,7 @@ export const m2m = defineModel({
   name: 'm2m',
   description: 'M2M: expert views, meta attention and a meta tower generated from the scenario representation',
   config,
+  grouped: (cfg, ctx) => generatesPerScenario(cfg.hyperGeneration, 'full', ctx),
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const m = cfg.expertDim;
@@ -62,7 +63,7 @@ export const m2m = defineModel({
       const { scenario } = inputs;
       const eSp = concatFields(inputs, spFilter);
       const cond: Conditioning = perScenario
-        ? { kind: 'per_scenario', c: scenarioMlp(scenarioValues(eSp, scenario, S)), scenario }
+        ? { kind: 'per_scenario', c: scenarioMlp(scenarioValues(eSp, scenario, S)), scenario, groups: inputs.groups }
         : { kind: 'per_sample', c: scenarioMlp(eSp) };
       const views = experts(concatFields(inputs, shFilter)); // [B, K, m]
       const withTask = concat([views, add(mul(views, 0), task)], 2); // [B, K, 2m]: t beside every view

@@ -23,7 +23,7 @@ import { defineModel, type ModelInputs } from './model.js';
 import { concatFields, fieldsWidth, scenarioFieldName, sharedFilter, specificFilter, namedFilter } from './layers/embedding.js';
 import { gate, mix } from './layers/gate.js';
 import type { Conditioning } from './layers/hyper-linear.js';
-import { hyperTower, specificIsScenarioOnly, sshShape } from './layers/hyper-tower.js';
+import { generatesPerScenario, hyperTower, specificIsScenarioOnly, sshShape } from './layers/hyper-tower.js';
 import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
 import { route, scenarioMlp, scenarioValues } from './layers/scenario-params.js';
 import { stackedMlp } from './layers/stacked-mlp.js';
@@ -68,7 +68,7 @@ export const optmsm = defineModel({
   name: 'optmsm',
   description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
   config,
-  grouped: (cfg) => cfg.prediction === 'towers',
+  grouped: (cfg, ctx) => cfg.prediction === 'towers' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx),
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const m = cfg.reprDim;
@@ -107,7 +107,9 @@ export const optmsm = defineModel({
           const eScenario = concatFields(inputs, scenarioFilter);
           c = concat([c, perScenario ? scenarioValues(eScenario, inputs.scenario, S) : eScenario], 1);
         }
-        const cond: Conditioning = perScenario ? { kind: 'per_scenario', c, scenario: inputs.scenario } : { kind: 'per_sample', c };
+        const cond: Conditioning = perScenario
+          ? { kind: 'per_scenario', c, scenario: inputs.scenario, groups: inputs.groups }
+          : { kind: 'per_sample', c };
         return tower(r, cond);
       };
     }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineModel } from './model.js';
 import { allFields, concatFields, fieldsWidth } from './layers/embedding.js';
 import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
-import { predictionModule, predictionShape } from './layers/prediction.js';
+import { predictionGrouped, predictionModule, predictionShape } from './layers/prediction.js';
 
 const config = z.strictObject({
   bottom_hidden: hiddenSchema.min(1).default([128]).describe('hidden sizes of the shared bottom MLP'),
@@ -21,7 +21,7 @@ export const sharedBottom = defineModel({
   name: 'shared-bottom',
   description: 'SharedBottom: one shared MLP, one tower per scenario',
   config,
-  grouped: (cfg) => cfg.prediction === 'towers',
+  grouped: predictionGrouped,
   build(cfg, ctx) {
     const act = { activation: cfg.activation, dropout: cfg.dropout, norm: cfg.norm };
     const bottom = mlp('bottom', fieldsWidth(ctx.fields, allFields), { hidden: cfg.bottomHidden, ...act });

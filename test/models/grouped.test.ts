@@ -14,6 +14,10 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['ple', 'two levels', { num_levels: 2, shared_experts: 2, expert_hidden: [8], tower_hidden: [4] }],
   ['ple', 'two-layer experts ([B, K, in] inputs)', { num_levels: 1, expert_hidden: [8, 4], tower_hidden: [4] }],
   ['star', 'partitioned norm', { hidden: [8, 4], aux_hidden: [4] }],
+  ['optmsm', 'hyper, decomposed', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, hyper_dim: 4, hyper_rank: 2 }],
+  ['optmsm', 'hyper, full, all layers', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, hyper_dim: 4, hyper_mode: 'full', generate: 'all' }],
+  ['shared-bottom', 'hyper, decomposed', { bottom_hidden: [8], tower_hidden: [4], prediction: 'hyper', hyper_dim: 4, hyper_rank: 2 }],
+  ['m2m', 'meta units ([B, K, in] attention)', { num_experts: 2, expert_dim: 4, output_hidden: [4] }],
 ];
 
 /** Rows of a batch in a shuffled order, without any row of scenario 1. */

@@ -6,9 +6,11 @@
 //   scale       y = (W x) ⊙ 2σ(Q c + q0) + b: a generated gain on a shared layer (gain 1 at q0 = 0, Q c = 0).
 // The generator is affine (P c + p0); p0 is what every scenario shares.
 // Conditioning is per sample ([B, h]) or per scenario ([S, h] + the scenario ids): in the second case the
-// parameters are generated S times and gathered, which gives the same result as per-sample generation.
+// parameters are generated S times and routed to the samples (a generated matrix is applied per scenario group
+// when the batch is sorted by scenario, else gathered), which gives the same result as per-sample generation.
 import {
-  add, constant, linearOp, matmul, mul, param, reshape, scope, sigmoid, squeeze, unsqueeze, type Tensor,
+  add, concat, constant, groupedMatmul, linearOp, matmul, mul, param, reshape, scope, sigmoid, slice, squeeze, unsqueeze,
+  type Tensor,
 } from '../../engine/index.js';
 import { z } from 'zod';
 import { route } from './scenario-params.js';
@@ -18,7 +20,7 @@ export type HyperMode = z.infer<typeof hyperModeSchema>;
 
 export type Conditioning =
   | { kind: 'per_sample'; c: Tensor /* [B, h] */ }
-  | { kind: 'per_scenario'; c: Tensor /* [S, h] */; scenario: Tensor /* int32 [B] */ };
+  | { kind: 'per_scenario'; c: Tensor /* [S, h] */; scenario: Tensor /* int32 [B] */; groups: Tensor | null /* int32 [S + 1] */ };
 
 export interface HyperLinearOptions {
   inDim: number;
@@ -32,6 +34,15 @@ export interface HyperLinearOptions {
 /** Generated tensor [N, ...] (N = B or S) → the sample's own [B, ...]. */
 function perSample(generated: Tensor, cond: Conditioning): Tensor {
   return cond.kind === 'per_scenario' ? route(generated, cond.scenario) : generated;
+}
+
+/** x3 [B, T, in] @ the sample's generated w [N, in, out]: per scenario group (T products) when sorted, else gathered. */
+function generatedMatmul(x3: Tensor, w: Tensor, cond: Conditioning): Tensor {
+  if (cond.kind === 'per_sample' || !cond.groups) return matmul(x3, perSample(w, cond));
+  const groups = cond.groups;
+  const T = x3.shape[1] as number;
+  const rows = (t: number) => unsqueeze(groupedMatmul(squeeze(slice(x3, 1, t, t + 1), 1), w, groups), 1);
+  return concat([...Array(T).keys()].map(rows), 1);
 }
 
 export type HyperLayer = ((x: Tensor, cond: Conditioning) => Tensor) & { readonly outDim: number };
@@ -61,7 +72,7 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
         const bias = generatedBias();
         return (x3, cond) => {
           const core = add(reshape(linearOp(cond.c, p, p0), [cond.c.shape[0], rank, rank]), eye); // [N, k, k]
-          const projected = matmul(matmul(x3, v), perSample(core, cond)); // [B, T, k]
+          const projected = generatedMatmul(matmul(x3, v), core, cond); // [B, T, k]
           return add(matmul(projected, u), bias(cond)); // [B, T, out]
         };
       }
@@ -71,7 +82,7 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
         const bias = generatedBias();
         return (x3, cond) => {
           const w = reshape(linearOp(cond.c, p, p0), [cond.c.shape[0], inDim, outDim]); // [N, in, out]
-          return add(matmul(x3, perSample(w, cond)), bias(cond));
+          return add(generatedMatmul(x3, w, cond), bias(cond));
         };
       }
       case 'scale': {

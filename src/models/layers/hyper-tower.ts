@@ -68,6 +68,11 @@ export function specificIsScenarioOnly(ctx: ModelContext): boolean {
   return specific.length === 1 && specific[0].name === scenario;
 }
 
+/** Generated weight matrices are per scenario (decomposed cores, full weights), so they route by groups. */
+export function generatesPerScenario(generation: Generation, mode: HyperMode, ctx: ModelContext): boolean {
+  return generation === 'auto' && specificIsScenarioOnly(ctx) && mode !== 'scale';
+}
+
 /**
  * Conditioning for models without their own specific encoder: c = MLP_c(e_sp), one ReLU layer of size h,
  * computed once per scenario (from each scenario's e_sp) when that is exact, else per sample.
@@ -81,6 +86,8 @@ export function specificConditioning(
   return (inputs) => {
     const eSp = concatFields(inputs, filter); // [B, D_sp]
     if (!perScenario) return { kind: 'per_sample', c: mlpC(eSp) };
-    return { kind: 'per_scenario', c: mlpC(scenarioValues(eSp, inputs.scenario, ctx.numScenarios)), scenario: inputs.scenario };
+    return {
+      kind: 'per_scenario', c: mlpC(scenarioValues(eSp, inputs.scenario, ctx.numScenarios)), scenario: inputs.scenario, groups: inputs.groups,
+    };
   };
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { squeeze, type Tensor } from '../../engine/index.js';
 import type { ModelContext, ModelInputs } from '../model.js';
-import { hyperTower, specificConditioning, sshShape, type Generate, type Generation } from './hyper-tower.js';
+import { generatesPerScenario, hyperTower, specificConditioning, sshShape, type Generate, type Generation } from './hyper-tower.js';
 import type { HyperMode } from './hyper-linear.js';
 import { hiddenSchema, type Activation, type Norm } from './mlp.js';
 import { scenarioMlp } from './scenario-params.js';
@@ -29,6 +29,11 @@ export interface PredictionConfig {
   activation: Activation;
   dropout: number;
   norm?: Norm;
+}
+
+/** Whether the prediction module routes weight matrices per scenario (towers, or per-scenario generated layers). */
+export function predictionGrouped(cfg: PredictionConfig, ctx: ModelContext): boolean {
+  return cfg.prediction === 'towers' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx);
 }
 
 /** (h [B, in], inputs) → logit [B]. */
