@@ -47,21 +47,21 @@ for (;;) {
       copyRows(c.ids, ctrl[${SIZE}], c.data, c.dim, c.out, ctrl[${STRIDE}], c.offset);
     }
   } else if (op === ${OP_ADAM}) {
-    adamRows(a.p, a.m, a.v, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[1], params[2], params[3], params[4]);
+    adamRows(a.p, a.state, a.rows, a.order, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[1], params[2], params[3], params[4]);
   } else {
-    adagradRows(a.p, a.m, a.rows, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[3], params[4]);
+    adagradRows(a.p, a.state, a.rows, a.order, a.grad, a.dim, ctrl[${START}], ctrl[${END}], params[0], params[3], params[4]);
   }
   Atomics.store(ctrl, ${DONE_SEQ}, seen);
   Atomics.notify(ctrl, ${DONE_SEQ});
 }
 `;
 
-/** The arrays of one table as the helper sees them; `m` is the Adagrad sum for adagrad, `v` then unused. */
+/** The arrays of one table as the helper sees them: `state` is the Adam moments or the Adagrad sums. */
 export interface HelperArrays {
   p: Float32Array;
-  m: Float32Array;
-  v: Float32Array | null;
+  state: Float32Array;
   rows: Int32Array;
+  order: Int32Array | null;
   grad: Float32Array;
   dim: number;
 }
@@ -97,7 +97,7 @@ export class HelperThread {
   start(op: 'adam' | 'adagrad', slot: number, arrays: HelperArrays, start: number, end: number, params: readonly number[]): void {
     if (this.busy) throw new InternalError('helper thread started twice without wait()');
     const known = this.attached[slot];
-    if (!known || known.p !== arrays.p || known.m !== arrays.m || known.v !== arrays.v || known.rows !== arrays.rows || known.grad !== arrays.grad) {
+    if (!known || known.p !== arrays.p || known.state !== arrays.state || known.order !== arrays.order || known.rows !== arrays.rows || known.grad !== arrays.grad) {
       this.worker.postMessage({ slot, arrays });
       this.attached[slot] = { ...arrays };
     }

@@ -3,8 +3,13 @@
 // whichever thread updated them. Arithmetic follows torch.optim.SparseAdam / sparse Adagrad op by op in
 // float32 (Math.fround after each operation).
 
+/**
+ * Updates the rows of slots order[start..end) (or start..end without an order): p [rows, dim] the table,
+ * mv [rows, 2 * dim] both moments of each row side by side (one memory neighbourhood per row instead of two),
+ * grad [slots, dim] the row gradients by slot.
+ */
 export type AdamRows = (
-  p: Float32Array, m: Float32Array, v: Float32Array, rows: Int32Array, grad: Float32Array, dim: number, start: number, end: number,
+  p: Float32Array, mv: Float32Array, rows: Int32Array, order: Int32Array | null, grad: Float32Array, dim: number, start: number, end: number,
   oneMinusB1: number, oneMinusB2: number, eps: number, l2: number, negStep: number,
 ) => void;
 
@@ -13,7 +18,7 @@ export type CopyRows = (
 ) => number;
 
 export type AdagradRows = (
-  p: Float32Array, sum: Float32Array, rows: Int32Array, grad: Float32Array, dim: number, start: number, end: number,
+  p: Float32Array, sum: Float32Array, rows: Int32Array, order: Int32Array | null, grad: Float32Array, dim: number, start: number, end: number,
   eps: number, l2: number, negLr: number,
 ) => void;
 
@@ -47,26 +52,29 @@ function copyRows(ids, size, data, dim, out, stride, offset) {
   }
   return touched;
 }
-function adamRows(p, m, v, rows, grad, dim, start, end, oneMinusB1, oneMinusB2, eps, l2, negStep) {
-  for (let s = start; s < end; s++) {
+function adamRows(p, mv, rows, order, grad, dim, start, end, oneMinusB1, oneMinusB2, eps, l2, negStep) {
+  for (let t = start; t < end; t++) {
+    const s = order === null ? t : order[t];
     const r = rows[s] * dim;
+    const q = rows[s] * 2 * dim;
     const gb = s * dim;
     for (let j = 0; j < dim; j++) {
       const i = r + j;
       const pi = p[i];
       const gi = l2 === 0 ? grad[gb + j] : fr(grad[gb + j] + fr(l2 * pi));
-      const m0 = m[i];
-      const v0 = v[i];
+      const m0 = mv[q + j];
+      const v0 = mv[q + dim + j];
       const mn = fr(m0 + fr(fr(gi - m0) * oneMinusB1));
       const vn = fr(v0 + fr(fr(fr(gi * gi) - v0) * oneMinusB2));
-      m[i] = mn;
-      v[i] = vn;
+      mv[q + j] = mn;
+      mv[q + dim + j] = vn;
       p[i] = pi + fr(negStep * fr(mn / fr(fr(Math.sqrt(vn)) + eps)));
     }
   }
 }
-function adagradRows(p, sum, rows, grad, dim, start, end, eps, l2, negLr) {
-  for (let s = start; s < end; s++) {
+function adagradRows(p, sum, rows, order, grad, dim, start, end, eps, l2, negLr) {
+  for (let t = start; t < end; t++) {
+    const s = order === null ? t : order[t];
     const r = rows[s] * dim;
     const gb = s * dim;
     for (let j = 0; j < dim; j++) {

@@ -4,7 +4,7 @@
 // per-row count: a row seen for the first time at step 1000 gets step 1000's correction, as in torch.
 import { OptmsmError } from '../../../errors.js';
 import type { EmbeddingTable, SparseRowGrad } from '../embedding-store.js';
-import { type HelperThread, float32 } from '../helper-thread.js';
+import { type HelperThread, float32, int32 } from '../helper-thread.js';
 import { adagradRows, adamRows } from '../row-kernels.js';
 import type { OptimizerSlots } from './dense.js';
 
@@ -25,6 +25,41 @@ const fr = Math.fround;
 /** Below this many rows a step is not worth handing half of to the helper thread. */
 const MIN_SPLIT_ROWS = 2048;
 
+/**
+ * Large tables are updated in row order: the rows of a batch are random pages of tables far larger than the
+ * caches, and visiting them in address order is ~20% faster than in batch order (fewer TLB misses). Results do
+ * not depend on the order (rows are independent).
+ */
+const SORT_MIN_TABLE = 1 << 22;
+const SORT_MIN_ROWS = 1024;
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+
+/** order[0..count) = the slots 0..count-1 sorted by rows[slot] (LSD radix sort, stable). */
+export function sortSlotsByRow(rows: Int32Array, count: number, maxRow: number, order: Int32Array, scratch: Int32Array, counts: Int32Array): void {
+  const passes = Math.max(1, Math.ceil((32 - Math.clz32(maxRow)) / RADIX_BITS));
+  // Start in whichever buffer makes the last pass write into `order`.
+  let src = passes % 2 === 0 ? order : scratch;
+  let dst = passes % 2 === 0 ? scratch : order;
+  for (let i = 0; i < count; i++) src[i] = i;
+  for (let pass = 0, shift = 0; pass < passes; pass++, shift += RADIX_BITS) {
+    counts.fill(0);
+    for (let i = 0; i < count; i++) counts[(rows[src[i]] >>> shift) & (RADIX - 1)]++;
+    for (let d = 0, sum = 0; d < RADIX; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < count; i++) {
+      const s = src[i];
+      dst[counts[(rows[s] >>> shift) & (RADIX - 1)]++] = s;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+}
+
 function ema(previous: number, sample: number): number {
   return previous === 0 ? sample : 0.8 * previous + 0.2 * sample;
 }
@@ -32,7 +67,11 @@ function ema(previous: number, sample: number): number {
 export class SparseOptimizer {
   readonly config: Readonly<SparseOptimizerConfig>;
   lr: number;
-  private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array> }>();
+  private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array>; sortRows: boolean }>();
+  /** Slots sorted by row id (for large tables) and the radix sort's scratch. */
+  private order: Int32Array = new Int32Array(0);
+  private orderScratch: Int32Array = new Int32Array(0);
+  private readonly counts = new Int32Array(RADIX);
   private readonly helper: HelperThread | null;
   /** Running estimates (ms) of one row's update on this thread and of the work run alongside. */
   private rowMs = 1e-4;
@@ -51,9 +90,9 @@ export class SparseOptimizer {
       const n = t.data.length;
       const slots: Record<string, Float32Array> =
         config.name === 'adam'
-          ? { exp_avg: float32(n, shared), exp_avg_sq: float32(n, shared) }
+          ? { moments: float32(2 * n, shared) }
           : { sum: float32(n, shared).fill(config.initialAccumulator ?? 0) };
-      this.tables.set(t.name, { index, step: 0, slots });
+      this.tables.set(t.name, { index, step: 0, slots, sortRows: n >= SORT_MIN_TABLE });
     });
   }
 
@@ -82,9 +121,17 @@ export class SparseOptimizer {
       } else {
         params = [fr(c.eps ?? 1e-10), 0, 0, l2, fr(-this.lr)];
       }
-      const m = c.name === 'adam' ? state.slots.exp_avg : state.slots.sum;
-      const v = c.name === 'adam' ? state.slots.exp_avg_sq : null;
-      if (split < count) this.helper!.start(c.name, state.index, { p, m, v, rows, grad, dim }, split, count, params);
+      const st = c.name === 'adam' ? state.slots.moments : state.slots.sum;
+      let order: Int32Array | null = null;
+      if (state.sortRows && count >= SORT_MIN_ROWS) {
+        if (this.order.length < count) {
+          this.order = int32(rows.length, this.helper !== null);
+          this.orderScratch = new Int32Array(rows.length);
+        }
+        order = this.order;
+        sortSlotsByRow(rows, count, g.table.rows - 1, order, this.orderScratch, this.counts);
+      }
+      if (split < count) this.helper!.start(c.name, state.index, { p, state: st, rows, order, grad, dim }, split, count, params);
       try {
         if (pendingAlongside !== null && split < count) {
           const t0 = performance.now();
@@ -93,8 +140,8 @@ export class SparseOptimizer {
           this.alongsideMs = ema(this.alongsideMs, performance.now() - t0);
         }
         const t1 = performance.now();
-        if (v !== null) adamRows(p, m, v, rows, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
-        else adagradRows(p, m, rows, grad, dim, 0, split, params[0], l2, params[4]);
+        if (c.name === 'adam') adamRows(p, st, rows, order, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
+        else adagradRows(p, st, rows, order, grad, dim, 0, split, params[0], l2, params[4]);
         if (split > 0) this.rowMs = ema(this.rowMs, (performance.now() - t1) / split);
       } finally {
         if (split < count) this.helper!.wait();
