@@ -5,7 +5,7 @@ import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeFile, FeatureEncoder, loadDatasetConfig, prepareDataset, type PreparedDataset } from '../../src/data/index.js';
+import { encodeFile, FeatureEncoder, loadDatasetConfig, prepareDataset, ratioSplitOf, type PreparedDataset } from '../../src/data/index.js';
 import { csvRows, fixtures, tempDir, tinyConfig } from './helpers.js';
 
 const f32 = Math.fround;
@@ -134,6 +134,22 @@ describe('determinism and fitting on train only', () => {
   it('a label rule such as `rating >= 4`', async () => {
     const p = await prepareDataset(tinyConfig({ label: 'rating >= 4', features: [{ name: 'user', kind: 'categorical' }] }), { cache: false });
     expect(Array.from(p.train.label.slice(0, 5))).toEqual([1, 0, 1, 0, 1]);
+  });
+
+  it('the ratio split puts row i where ratioSplitOf(i) says', async () => {
+    const ratios: [number, number, number] = [0.6, 0.2, 0.2];
+    const p = await prepareDataset(tinyConfig({ split: { kind: 'ratio', ratios, seed: 11 } }), { cache: false });
+    const rows = csvRows(join(fixtures, 'tiny.csv'));
+    const expected = [0, 1, 2].map((k) => rows.filter((_, i) => ratioSplitOf(i, 11, ratios) === k).map((r) => Number(r.rating)));
+    expect([p.train, p.validation, p.test].map((c) => Array.from(c.numeric.rating_raw!))).toEqual(expected);
+  });
+
+  it('hashed multi-valued tokens', async () => {
+    const { h64 } = await xxhash();
+    const p = await prepareDataset(tinyConfig({ features: [{ name: 'tags', kind: 'multi', hash_buckets: 7, max_len: 2 }] }), { cache: false });
+    const id = (v: string): number => Number(h64(v, 0n) % 7n) + 2;
+    expect(p.fields[1]).toMatchObject({ kind: 'multi', vocabSize: 9, maxLen: 2 });
+    expect(Array.from(p.train.ids.tags!.subarray(0, 6))).toEqual([id('a'), id('b'), id('b'), 0, id('a'), id('b')]);
   });
 
   it('seeded ratio and time splits', async () => {
