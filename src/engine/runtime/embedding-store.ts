@@ -165,7 +165,8 @@ export class EmbeddingStore {
       throw new OptmsmError('E_ENGINE_RUNTIME', `batch has ids for ${ids.length} embedding fields, the model has ${this.resolved.length}`);
     }
     if (out.length < size * this.width) throw new OptmsmError('E_ENGINE_RUNTIME', 'embedding output buffer too small');
-    if (this.pending) this.release();
+    // An untracked gather (prediction) may run while a training step awaits its graph: it leaves tracking alone.
+    if (track && this.pending) this.release();
     if (track) {
       this.prepareTracking(size);
       // Set before the loops so that a bad id part-way through still gets its slots released.

@@ -182,6 +182,14 @@ describe('EngineModel', () => {
     await model.dispose();
   });
 
+  it('lets a prediction run while a training step awaits its graph', async () => {
+    const [a, b] = await Promise.all([EngineModel.create(options()), EngineModel.create(options())]);
+    const [trained] = await Promise.all([a.trainStep(batch(0)), a.predict(batch(1))]);
+    expect((await b.trainStep(batch(0))).loss).toBe(trained.loss);
+    expect(a.getState().tables).toEqual(b.getState().tables);
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
+
   it('reports inputs that do not fit, naming them', async () => {
     const model = await EngineModel.create(options());
     const b = batch(0);
