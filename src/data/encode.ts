@@ -423,51 +423,63 @@ export async function encodeCodes(
       const s = split[r]!;
       rowsOf[s]![fill[s]!++] = r;
     }
-    const emit = (key: ColumnKey, full: ColumnData, width: number): void => {
+    // Each column is mapped and gathered per split in one loop (`idx` = the split's rows in this chunk).
+    const each = (key: ColumnKey, width: number, make: (idx: Int32Array | null, m: number) => ColumnData): void => {
       for (let s = 0; s < 3; s++) {
         const idx = rowsOf[s]!;
-        if (idx.length === 0) continue;
-        if (idx.length === n) {
-          sinkFor(s).write(key, offsets[s]! * width, full);
-          continue;
-        }
-        const out = new (full.constructor as new (k: number) => ColumnData)(idx.length * width);
-        if (width === 1) for (let k = 0; k < idx.length; k++) out[k] = full[idx[k]!]!;
-        else for (let k = 0; k < idx.length; k++) for (let w = 0; w < width; w++) out[k * width + w] = full[idx[k]! * width + w]!;
-        sinkFor(s).write(key, offsets[s]! * width, out);
+        if (idx.length > 0) sinkFor(s).write(key, offsets[s]! * width, make(idx.length === n ? null : idx, idx.length));
       }
     };
-    emit('label', uint8Column(chunk, 1).slice(0, n), 1);
+    const labels = uint8Column(chunk, 1);
+    each('label', 1, (idx, m) => (idx ? Uint8Array.from(idx, (r) => labels[r]!) : labels.slice(0, m)));
     const sc = int32Column(chunk, 2);
-    const scn = new Int32Array(n);
-    const scnIds = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      scn[r] = scnIndex[sc[r]!]!;
-      scnIds[r] = scn[r]! + 2;
-    }
-    emit('scenario', scn, 1);
-    emit(`ids:${scenarioName}`, scnIds, 1);
+    each('scenario', 1, (idx, m) => {
+      const out = new Int32Array(m);
+      for (let k = 0; k < m; k++) out[k] = scnIndex[sc[idx ? idx[k]! : k]!]!;
+      return out;
+    });
+    each(`ids:${scenarioName}`, 1, (idx, m) => {
+      const out = new Int32Array(m);
+      for (let k = 0; k < m; k++) out[k] = scnIndex[sc[idx ? idx[k]! : k]!]! + 2;
+      return out;
+    });
     for (const p of plan) {
       const f = fields[p.field]!;
       if (f.source === 'numeric' || f.source === 'bucket') {
         const xs = float64Column(chunk, p.first);
-        const out = f.source === 'bucket' ? new Int32Array(n) : new Float32Array(n);
-        for (let r = 0; r < n; r++) out[r] = encoder.numericCell(p.field, xs[r]!, 'encode');
-        emit(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, out, 1);
+        each(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, 1, (idx, m) => {
+          const out = f.source === 'bucket' ? new Int32Array(m) : new Float32Array(m);
+          for (let k = 0; k < m; k++) out[k] = encoder.numericCell(p.field, xs[idx ? idx[k]! : k]!, 'encode');
+          return out;
+        });
         continue;
       }
       const lut = luts[p.field]!;
-      const out = new Int32Array(n * p.width);
-      for (let k = 0; k < p.width; k++) {
-        const cs = int32Column(chunk, p.first + k);
-        for (let r = 0; r < n; r++) {
-          const c = cs[r]!;
-          out[r * p.width + k] = c < 0 ? 0 : lut[c]!;
+      const w = p.width;
+      const codeCols = Array.from({ length: w }, (_, j) => int32Column(chunk, p.first + j));
+      each(`ids:${f.name}`, w, (idx, m) => {
+        const out = new Int32Array(m * w);
+        for (let j = 0; j < w; j++) {
+          const cs = codeCols[j]!;
+          if (idx) {
+            for (let k = 0; k < m; k++) {
+              const c = cs[idx[k]!]!;
+              out[k * w + j] = c < 0 ? 0 : lut[c]!;
+            }
+          } else {
+            for (let k = 0; k < m; k++) {
+              const c = cs[k]!;
+              out[k * w + j] = c < 0 ? 0 : lut[c]!;
+            }
+          }
         }
-      }
-      emit(`ids:${f.name}`, out, p.width);
+        return out;
+      });
     }
-    encoder.state.extraColumns.forEach((c, j) => emit(`extra:${c}`, float64Column(chunk, extraFirst + j).slice(0, n), 1));
+    encoder.state.extraColumns.forEach((c, j) => {
+      const xs = float64Column(chunk, extraFirst + j);
+      each(`extra:${c}`, 1, (idx, m) => (idx ? Float64Array.from(idx, (r) => xs[r]!) : xs.slice(0, m)));
+    });
     for (let s = 0; s < 3; s++) offsets[s]! += counts[s]!;
   }
   return offsets.slice(0, 3);
