@@ -10,6 +10,7 @@ import { columnRequests, createCodeTable, createEnums, encodeCodes, fitEncoder, 
 import type { FeatureEncoder } from './feature-encoder.js';
 import { expandFiles, formatOf, Source, type BadRow, type SourceGroup } from './read.js';
 import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
+import { ensureSyntheticData } from './synthetic.js';
 import { CACHE_VERSION, commitEntry, DiskSink, MemorySink, newStoreLayout, openStore, readSplit, writeStoreMeta, type StoredDataset } from './store.js';
 import type { EncodedColumns, FieldInfo } from './types.js';
 
@@ -69,7 +70,9 @@ function resolveFormat(config: { format: DataFormat | null }, files: string[]): 
   return format;
 }
 
-async function sourceGroups(session: DuckSession, config: DatasetConfig): Promise<SourceGroup[]> {
+async function sourceGroups(session: DuckSession, config: DatasetConfig, log: (m: string) => void): Promise<SourceGroup[]> {
+  // A config with a `synthetic:` block names the built-in generated dataset: make it when it is missing.
+  await ensureSyntheticData(config, log);
   if (Array.isArray(config.files)) return [{ split: null, files: await expandFiles(session, config.files, config.format) }];
   const perSplit = config.files;
   const groups: SourceGroup[] = [];
@@ -155,7 +158,7 @@ export async function prepareDatasetToStore(config: DatasetConfig, options: Prep
   mkdirSync(cacheDir, { recursive: true });
   const tmp = join(cacheDir, `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
   return withSession(options, join(cacheDir, 'duckdb-tmp'), async (session) => {
-    const groups = await sourceGroups(session, config);
+    const groups = await sourceGroups(session, config, log);
     const entry = join(cacheDir, `${config.name.replace(/[^\w.-]/g, '_')}-${cacheKey(config, groups)}`);
     const hit = openStore(entry);
     if (hit) {
@@ -200,7 +203,7 @@ export async function prepareDataset(config: DatasetConfig, options: PrepareOpti
   }
   const t0 = performance.now();
   return withSession(options, undefined, async (session) => {
-    const groups = await sourceGroups(session, config);
+    const groups = await sourceGroups(session, config, options.log ?? (() => {}));
     const sinks = new Map<SplitName, MemorySink>();
     const result = await encodeDataset(session, config, groups, options.log ?? (() => {}), (encoder, rows) => {
       for (const s of SPLITS) sinks.set(s, new MemorySink(encoder, rows[s]));

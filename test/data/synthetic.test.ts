@@ -103,11 +103,12 @@ describe('the synthetic dataset config', () => {
       split: { kind: 'ratio', ratios: [0.8, 0.1, 0.1], seed: 1 },
       features: [{ name: 'item_id', kind: 'categorical' }, { name: 'slot', kind: 'categorical', scope: 'specific' }],
     }, 'small.yaml', dir);
-    const made = await ensureSyntheticData(small);
-    expect(made?.rows).toBe(5_000);
-    expect(existsSync(join(dir, 'gen/small.csv'))).toBe(true);
-    expect(await ensureSyntheticData(small)).toBeNull();
+    // prepareDataset generates the missing file itself (what `npm start` relies on) …
     const p = await prepareDataset(small, { cache: false });
+    expect(existsSync(join(dir, 'gen/small.csv'))).toBe(true);
+    expect(existsSync(join(dir, 'gen/small.csv.oracle.json'))).toBe(true);
+    // … and ensureSyntheticData does nothing once it exists.
+    expect(await ensureSyntheticData(small)).toBeNull();
     expect(p.train.rows + p.validation.rows + p.test.rows).toBe(5_000);
     expect(p.train.extra.true_prob).toBeInstanceOf(Float64Array);
     expect(p.fields.find((f) => f.name === 'slot')?.scope).toBe('specific');
