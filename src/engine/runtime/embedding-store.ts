@@ -67,6 +67,8 @@ export class EmbeddingStore {
   private readonly resolved: ResolvedField[];
   /** Indices of the single-id fields. */
   private readonly singleFields: number[];
+  /** Each field's index among the single-id fields (-1 for bags). */
+  private readonly singleRank: number[];
   private readonly tableStates: Map<string, TableState>;
   /** Per field, per lookup: the slot of its row (-1 for padding), from the last tracked gather. */
   private positions: Int32Array[] = [];
@@ -137,6 +139,7 @@ export class EmbeddingStore {
     });
     this.width = offset;
     this.singleFields = this.resolved.flatMap((f, i) => (f.maxLen === 1 ? [i] : []));
+    this.singleRank = this.resolved.map((_, i) => this.singleFields.indexOf(i));
   }
 
   get tables(): EmbeddingTable[] {
@@ -173,9 +176,28 @@ export class EmbeddingStore {
       this.pending = true;
       this.pendingSize = size;
     }
-    const W = this.width;
-    // Single-id fields are copied after the id pass when the helper takes half of them.
+    ids.forEach((fieldIds, f) => {
+      const field = this.resolved[f];
+      if (fieldIds.length !== size * field.maxLen) {
+        throw new OptmsmError('E_ENGINE_RUNTIME', `field ${field.name} has ${fieldIds.length} ids, expected ${size} x ${field.maxLen}`, {
+          location: field.name,
+        });
+      }
+    });
+    // With the helper, it copies the rows of the last single-id fields while this thread runs the id pass of
+    // every field (deduplication, bounds) and copies the rest: a quarter of them when tracking, else half.
     const split = this.helper !== null && out.buffer instanceof SharedArrayBuffer && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
+    const mainSingles = split ? (track ? this.singleFields.length >> 2 : this.singleFields.length >> 1) : this.singleFields.length;
+    if (split) this.startHelperCopy(size, ids, out, mainSingles);
+    try {
+      this.gatherFields(size, ids, out, track, mainSingles);
+    } finally {
+      if (split) this.helper!.wait();
+    }
+  }
+
+  private gatherFields(size: number, ids: readonly Int32Array[], out: Float32Array, track: boolean, mainSingles: number): void {
+    const W = this.width;
     for (let f = 0; f < this.resolved.length; f++) {
       const field = this.resolved[f];
       const fieldIds = ids[f];
@@ -183,11 +205,6 @@ export class EmbeddingStore {
       const state = field.table;
       const rows = state.table.rows;
       const data = state.table.data;
-      if (fieldIds.length !== size * maxLen) {
-        throw new OptmsmError('E_ENGINE_RUNTIME', `field ${field.name} has ${fieldIds.length} ids, expected ${size} x ${maxLen}`, {
-          location: field.name,
-        });
-      }
       const pos = track ? this.positions[f] : null;
       if (maxLen === 1) {
         for (let b = 0; b < size; b++) {
@@ -195,7 +212,7 @@ export class EmbeddingStore {
           if (id < 0 || id >= rows) throw badId(field.name, id, rows);
           if (pos !== null) pos[b] = id === 0 ? -1 : slotFor(state, id);
         }
-        if (!split) this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
+        if (this.singleRank[f] < mainSingles) this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
         continue;
       }
       const scale = track ? this.scales[f]! : null;
@@ -220,32 +237,22 @@ export class EmbeddingStore {
         if (scale !== null) scale[b] = s;
       }
     }
-    if (split) this.copySplit(size, ids, out);
   }
 
-  /** Copies the single-id fields' rows, the second half of them on the helper thread. */
-  private copySplit(size: number, ids: readonly Int32Array[], out: Float32Array): void {
+  /** Hands the single-id fields from rank `from` on to the helper (their ids staged in shared memory). */
+  private startHelperCopy(size: number, ids: readonly Int32Array[], out: Float32Array, from: number): void {
     const singles = this.singleFields;
-    const half = singles.length >> 1;
-    for (let k = 0; k < singles.length; k++) {
+    for (let k = from; k < singles.length; k++) {
       const f = singles[k];
       const field = this.resolved[f];
-      if (k >= half) {
-        let staged = this.staged[f];
-        if (!staged || staged.length < size) staged = this.staged[f] = int32(size, true);
-        staged.set(ids[f].subarray(0, size));
-        this.copies[k] = { ids: staged, data: field.table.table.data, out, dim: field.dim, offset: field.offset };
-      }
+      let staged = this.staged[f];
+      if (!staged || staged.length < size) staged = this.staged[f] = int32(size, true);
+      staged.set(ids[f].subarray(0, size));
+      this.copies[k] = { ids: staged, data: field.table.table.data, out, dim: field.dim, offset: field.offset };
     }
-    this.helper!.startCopy(this.copies, half, singles.length, size, this.width);
-    try {
-      for (let k = 0; k < half; k++) {
-        const field = this.resolved[singles[k]];
-        this.sink += copyRows(ids[singles[k]], size, field.table.table.data, field.dim, out, this.width, field.offset);
-      }
-    } finally {
-      this.helper!.wait();
-    }
+    // Ids are bounds-checked by this thread's pass; an invalid one only makes the helper write NaN into `out`
+    // (typed-array reads out of range give undefined) before the error is thrown.
+    this.helper!.startCopy(this.copies, from, singles.length, size, this.width);
   }
 
   /**

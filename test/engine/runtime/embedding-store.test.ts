@@ -117,6 +117,12 @@ describe('EmbeddingStore with a helper thread', () => {
       expect(gb.map((g) => [g.count, Array.from(g.grad.subarray(0, g.count * g.table.dim))])).toEqual(
         ga.map((g) => [g.count, Array.from(g.grad.subarray(0, g.count * g.table.dim))]),
       );
+      // A bad id in a field the helper copies is still reported, and the helper is free again afterwards.
+      const bad = ids.map((a) => a.slice());
+      bad[4][7] = 1000;
+      expect(() => split.gather(size, bad, b, true)).toThrow(/field f4 has id 1000/);
+      split.gather(size, ids, b, true);
+      expect(Array.from(b)).toEqual(Array.from(a));
     } finally {
       await helper.terminate();
     }
