@@ -13,7 +13,7 @@ const TINY: Record<string, Record<string, unknown>> = {
   ple: { num_levels: 2, shared_experts: 2, expert_hidden: [8], tower_hidden: [4] },
   star: { hidden: [8, 4], aux_hidden: [4] },
   m2m: { num_experts: 2, expert_dim: 4, output_hidden: [4] },
-  // The composed stop-gradient is piecewise constant, which finite differences would see.
+  // Finite differences see the value path that stop-gradient hides from the gradient.
   pepnet: { hidden: [8, 4], gate_hidden: 4, stop_gradient: false },
 };
 
