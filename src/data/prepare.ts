@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { DuckSession } from './duck.js';
-import { checkSurvey, columnRequests, encodeInput, fitEncoder, planFields, surveyInput, type Checks, type ColumnSink } from './encode.js';
+import { columnRequests, createCodeTable, createEnums, encodeCodes, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
 import type { FeatureEncoder } from './feature-encoder.js';
 import { expandFiles, formatOf, Source, type BadRow, type SourceGroup } from './read.js';
 import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
@@ -124,21 +124,22 @@ async function encodeDataset(
   const requests = columnRequests(planned, separators, config.scenario.column, config.label, config.extraColumns, false, splitColumn);
   log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
   const source = await Source.open(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
-  const checks: Checks = {
-    split: config.split, label: config.label, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
-    strictNumerics: planned.flatMap((f, i) =>
-      (f.source === 'numeric' || f.source === 'bucket') && (config.features[i - 1] as { fill: unknown }).fill === null ? [{ field: i, column: f.column }] : []),
-  };
-  const survey = await surveyInput(session, source, config.split, config.label, planned, true, checks);
+  const enums = await createEnums(session, source, planned);
   if (source.skipped.length > 0) log(`skipped ${source.skipped.length} rows that do not parse (first: ${source.skipped[0]!.file}:${source.skipped[0]!.line})`);
-  await checkSurvey(session, source, config.split, config.label, survey, checks);
-  const rows = { train: survey.splitRows[0]!, validation: survey.splitRows[1]!, test: survey.splitRows[2]! };
+  const codes = await createCodeTable(session, source, config.split, config.label, planned, enums, config.extraColumns.length);
+  const strictNumerics = planned.flatMap((f, i) =>
+    (f.source === 'numeric' || f.source === 'bucket') && f.fill === null && (config.features[i - 1] as { fill: unknown }).fill === null
+      ? [{ field: i, column: f.column }] : []);
+  const counts = await validateData(session, source, codes, {
+    split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
+  });
+  const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
-  const encoder = await fitEncoder(session, source, config, planned, survey);
+  const encoder = await fitEncoder(session, codes, source, config, planned, enums);
   log(`encoding ${rows.train} / ${rows.validation} / ${rows.test} rows`);
   const sink = sinkFor(encoder, rows);
   const sinks = SPLITS.map((s) => sink.forSplit(s));
-  await encodeInput(session, source, config.split, encoder, survey, (i) => sinks[i]!);
+  await encodeCodes(session, codes, source, encoder, enums, (i) => sinks[i]!);
   return { encoder, rows, badRows: source.skipped };
 }
 
@@ -235,14 +236,14 @@ export async function encodeFile(encoder: FeatureEncoder, file: string, options:
     const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
     const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
     const source = await Source.open(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
-    const checks: Checks = {
-      split: null, label: encoder.labelRule, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
-      strictNumerics: fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ field: i, column: f.column }] : [])),
-    };
-    const survey = await surveyInput(session, source, null, encoder.labelRule, fields, false, checks);
-    await checkSurvey(session, source, null, encoder.labelRule, survey, checks);
-    const sink = new MemorySink(encoder, survey.splitRows[0]!);
-    await encodeInput(session, source, null, encoder, survey, () => sink);
+    const enums = await createEnums(session, source, fields);
+    const codes = await createCodeTable(session, source, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
+    const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ field: i, column: f.column }] : []));
+    const [rows] = await validateData(session, source, codes, {
+      split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
+    });
+    const sink = new MemorySink(encoder, rows!);
+    await encodeCodes(session, codes, source, encoder, enums, () => sink);
     sink.columns.hasLabel = source.has('s_label');
     return sink.columns;
   });

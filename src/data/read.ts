@@ -1,7 +1,8 @@
 // Reading raw files through DuckDB. A Source describes the input (format, files per split group, the columns the
-// schema needs, typed from it) and builds the relation that the encoder scans twice: a first aggregate pass that
-// also collects the rows that do not parse, with file and line, from DuckDB's reject tables, and a second pass
-// streamed into the encoder. Nothing is materialised in DuckDB, so its memory does not grow with the data.
+// schema needs) and builds the relation that the encoder scans: twice for CSV, first with every column as text
+// (collecting distinct values, per-file row counts and the rows that do not parse, with file and line, from
+// DuckDB's reject tables), then with categorical columns parsed straight into ENUM codes. Raw strings are never
+// materialised, so memory does not grow with the text size of the data.
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { OptmsmError } from '../errors.js';
@@ -77,6 +78,9 @@ export async function expandFiles(session: DuckSession, patterns: readonly strin
 const BLANK_CHARS = `' ' || chr(9) || chr(10) || chr(13)`;
 let sourceCounter = 0;
 
+/** How a pass reads: the first records rejects; the second parses categorical columns into ENUM types. */
+export type Pass = { kind: 'first'; rejects: string } | { kind: 'second'; enumTypes: ReadonlyMap<string, string> };
+
 export class Source {
   readonly id = `src_${++sourceCounter}`;
   /** Rows per file and the row id (position in input order) of each file's first row; set by the first pass. */
@@ -133,31 +137,39 @@ export class Source {
     return source;
   }
 
-  /**
-   * The input as one relation (a UNION ALL over groups) with __g (group), __f (file index), the requested aliases
-   * and, with `position`, __pos: the row's 0-based position in the input. `rejects` names the reject tables of
-   * the first pass; without it, rows that do not parse are skipped (they were reported by the first pass).
-   */
-  relation(options: { rejects: string | null; position: boolean }): string {
+  /** The relation (a UNION ALL over groups) with __g (group), __f (file index) and the requested aliases. */
+  relation(pass: Pass): string {
     const files = this.allFiles;
     const fileIndex = `CAST(list_position(${listLiteral(files)}, filename) - 1 AS INTEGER)`;
-    const types = new Map<string, string>(this.columns.filter((c) => c.type === 'number').map((c) => [c.column, 'DOUBLE']));
+    const numbers = [...new Set(this.columns.filter((c) => c.type === 'number').map((c) => c.column))];
+    const enumTypes = pass.kind === 'second' ? pass.enumTypes : new Map<string, string>();
+    // A column parsed as an ENUM by the CSV reader must feed exactly one text alias.
+    const textUses = new Map<string, number>();
+    for (const c of this.columns) textUses.set(c.column, (textUses.get(c.column) ?? 0) + 1);
+    const parsedAsEnum = new Map<string, string>();
+    if (this.format === 'csv') {
+      for (const c of this.columns) {
+        const e = enumTypes.get(c.alias);
+        if (e && c.type === 'text' && textUses.get(c.column) === 1) parsedAsEnum.set(c.column, e);
+      }
+    }
     const select = (c: ColumnRequest): string => {
       const col = ident(c.column);
       if (c.type === 'number') return `${this.format === 'csv' ? col : `TRY_CAST(${col} AS DOUBLE)`} AS ${c.alias}`;
       if (c.type === 'tokens') {
         return `list_filter(list_transform(string_split(CAST(${col} AS VARCHAR), ${literal(c.separator ?? '|')}), lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${c.alias}`;
       }
-      return `CAST(${col} AS VARCHAR) AS ${c.alias}`;
+      if (parsedAsEnum.has(c.column)) return `${col} AS ${c.alias}`;
+      const e = enumTypes.get(c.alias);
+      return e ? `CAST(CAST(${col} AS VARCHAR) AS ${e}) AS ${c.alias}` : `CAST(${col} AS VARCHAR) AS ${c.alias}`;
     };
-    // ROW_NUMBER() OVER () numbers rows in input order (DuckDB's streaming window keeps scan order).
-    const direct = options.position && this.groups.length === 1;
-    const union = this.groups.map((g, gi) => {
-      const rejects = options.rejects ? `${options.rejects}${gi}` : null;
-      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...this.columns.map(select), ...(direct ? ['row_number() OVER () - 1 AS __pos'] : [])];
-      return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, rejects === null || this.onBadRow === 'skip')}`;
+    return this.groups.map((g, gi) => {
+      const rejects = pass.kind === 'first' ? `${pass.rejects}${gi}` : null;
+      const types = new Map<string, string>(numbers.map((n) => [n, 'DOUBLE']));
+      for (const [col, e] of parsedAsEnum) types.set(col, e);
+      const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...this.columns.map(select)];
+      return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, pass.kind === 'second' || this.onBadRow === 'skip')}`;
     }).join(' UNION ALL ');
-    return options.position && !direct ? `SELECT *, row_number() OVER () - 1 AS __pos FROM (${union})` : union;
   }
 
   /** After the first pass: records rejected rows (error or skip policy) and rows per file. */
