@@ -101,7 +101,11 @@ type SourceField = Pick<FieldState, 'source' | 'column'> & { maxLen?: number };
  * list becomes a DuckDB ENUM (index = encoder field index; null for numeric fields).
  */
 export async function createEnums(session: DuckSession, source: Source, fields: readonly SourceField[]): Promise<(EnumInfo | null)[]> {
-  const aggs: string[] = ['histogram(__f) AS __files'];
+  // Rows per file: a few count_if are cheaper than a histogram (a per-row map insert) for the usual few files.
+  const nFiles = source.allFiles.length;
+  const aggs: string[] = nFiles <= 32
+    ? source.allFiles.map((_, k) => `count_if(__f = ${k})::DOUBLE AS __file${k}`)
+    : ['histogram(__f) AS __files'];
   fields.forEach((f, i) => {
     if (f.source === 'scenario') aggs.push(`list(DISTINCT coalesce(s_scn, '')) AS l${i}`);
     else if (f.source === 'categorical') aggs.push(`list(DISTINCT coalesce(c${i}, '')) AS l${i}`);
@@ -122,7 +126,8 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
   }
   const [listed] = await session.rows(`SELECT * FROM ${lists}`);
   const rowsPerFile = new Map<number, number>();
-  for (const e of (listed!.__files as { key: unknown; value: unknown }[] | null) ?? []) rowsPerFile.set(Number(e.key), Number(e.value));
+  if (nFiles <= 32) for (let k = 0; k < nFiles; k++) rowsPerFile.set(k, Number(listed![`__file${k}`]));
+  else for (const e of (listed!.__files as { key: unknown; value: unknown }[] | null) ?? []) rowsPerFile.set(Number(e.key), Number(e.value));
   await source.finishFirstPass(session, rejects, rowsPerFile);
   // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
   const out: (EnumInfo | null)[] = [];
@@ -300,19 +305,27 @@ export async function fitEncoder(
     });
   }
 
-  if (numericFields.length > 0) {
-    const aggs = numericFields.flatMap((i) => {
+  // Count, min, max, mean and std come from the scan above; medians and quantiles (order statistics) from DuckDB,
+  // only for the fields that use them (fill: median, buckets).
+  numericFields.forEach((i, j) => {
+    const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
+    const a = acc[j]!;
+    f.stats = { count: a.count, min: a.count > 0 ? a.min : 0, max: a.count > 0 ? a.max : 0, mean: 0, std: 0, median: 0 };
+  });
+  const ordered = numericFields.filter((i) => planned[i]!.source === 'bucket' || (config.features[i - 1] as { fill?: unknown }).fill === 'median');
+  if (ordered.length > 0) {
+    const aggs = ordered.flatMap((i) => {
       const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
       const ok = `FILTER (WHERE isfinite(k${i}))`;
       const q = f.source === 'bucket'
         ? [`quantile_disc(k${i}, [${Array.from({ length: f.boundaries.length }, (_, k) => (k + 1) / (f.boundaries.length + 1)).join(', ')}]) ${ok} AS q${i}`]
         : [];
-      return [`count(k${i}) ${ok}::DOUBLE AS n${i}`, `min(k${i}) ${ok} AS lo${i}`, `max(k${i}) ${ok} AS hi${i}`, `median(k${i}) ${ok} AS med${i}`, ...q];
+      return [`median(k${i}) ${ok} AS med${i}`, ...q];
     });
     const [r] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes} WHERE __split = 0`);
-    for (const i of numericFields) {
+    for (const i of ordered) {
       const f = planned[i] as Extract<FieldState, { source: 'numeric' | 'bucket' }>;
-      f.stats = { count: Number(r![`n${i}`]), min: Number(r![`lo${i}`] ?? 0), max: Number(r![`hi${i}`] ?? 0), mean: 0, std: 0, median: Number(r![`med${i}`] ?? 0) };
+      f.stats = { ...f.stats, median: Number(r![`med${i}`] ?? 0) };
       if (f.source === 'bucket') f.boundaries = dedupeBoundaries(((r![`q${i}`] as number[] | null) ?? []).map(Number));
     }
   }

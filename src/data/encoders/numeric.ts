@@ -50,10 +50,14 @@ export function dedupeBoundaries(quantiles: readonly number[]): number[] {
 /** Streaming mean / population std in a fixed order (Welford), so stats do not depend on thread scheduling. */
 export class RunningStats {
   count = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
   private mean = 0;
   private m2 = 0;
   push(x: number): void {
     this.count++;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
     const d = x - this.mean;
     this.mean += d / this.count;
     this.m2 += d * (x - this.mean);
