@@ -7,7 +7,7 @@
 // run's alone. Prints samples/s of both, the ratio, and peak RSS of both.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   const torch = opts.torch && torchAvailable();
   if (opts.torch && !torch) console.log(`PyTorch peer not available (${PYTHON} cannot import torch, or ${TORCH_SCRIPT} is missing): engine only.`);
   console.log(`reference model, batch ${REFERENCE_BATCH}, ${steps} timed steps, ${rounds} round(s), ort threads ${opts.threads}, sparse threads ${opts.sparseThreads}`);
+  console.log(`started ${new Date().toISOString()} on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: string[][] = [['vocab', 'optmsm samples/s', 'torch samples/s', 'ratio', 'optmsm RSS MB', 'torch RSS MB']];
   for (const vocab of vocabs) {
     const dir = mkdtempSync(join(tmpdir(), `optmsm-bench-${vocab}-`));
@@ -80,6 +81,8 @@ async function main(): Promise<void> {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
   console.log('targets: >= 1.75x at 10k, >= 1.5x at 1M, optmsm RSS below torch at 1M');
+  // Other processes on the machine slow both engines, unevenly: a high load average makes the ratio noise.
+  console.log(`finished ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 function torchAvailable(): boolean {
