@@ -359,8 +359,7 @@ export class EngineModel {
       m = new Float32Array(n);
       this.masks.set(name, m);
     }
-    const threshold = rate * 4294967296;
-    for (let i = 0; i < n; i++) m[i] = this.rng.nextU32() >= threshold ? 1 : 0;
+    this.rng.fillKeepMask(m, n, rate);
     return m;
   }
 }

@@ -71,6 +71,35 @@ export class Rng {
     return result;
   }
 
+  /**
+   * out[0..n) = 1 with probability 1 - rate, else 0: a dropout keep-mask. Each 32-bit draw gives two 16-bit
+   * uniforms (P(keep) is 1 - rate to within 2^-16), and the generator runs on locals: a training step may need
+   * millions of these.
+   */
+  fillKeepMask(out: Float32Array, n: number, rate: number): void {
+    const threshold = Math.ceil(rate * 65536);
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < n; i += 2) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = (r & 0xffff) >= threshold ? 1 : 0;
+      if (i + 1 < n) out[i + 1] = r >>> 16 >= threshold ? 1 : 0;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   nextFloat(): number {
     return this.nextU32() / TWO_POW_32;

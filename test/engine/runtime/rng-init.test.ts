@@ -30,6 +30,22 @@ describe('Rng', () => {
     expect(new Rng(43).nextU32()).not.toBe(new Rng(42).nextU32());
   });
 
+  it('fills dropout keep-masks at the asked rate, continuing the same stream', () => {
+    const rng = new Rng(3);
+    const mask = new Float32Array(200_001);
+    rng.fillKeepMask(mask, mask.length, 0.3);
+    const kept = mask.reduce((a, v) => a + v, 0);
+    expect(new Set(mask)).toEqual(new Set([0, 1]));
+    expect(kept / mask.length).toBeCloseTo(0.7, 2);
+    // Two 16-bit halves per 32-bit draw: 100,001 draws, after which both generators agree again.
+    const other = new Rng(3);
+    for (let i = 0; i < 100_001; i++) other.nextU32();
+    expect(rng.nextU32()).toBe(other.nextU32());
+    const none = new Float32Array(10);
+    new Rng(1).fillKeepMask(none, 10, 0);
+    expect(Array.from(none)).toEqual(Array(10).fill(1));
+  });
+
   it('draws uniform floats in [0, 1) and standard normals', () => {
     const rng = new Rng(5);
     const u = new Float32Array(100_000).map(() => rng.nextFloat());
