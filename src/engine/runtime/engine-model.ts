@@ -100,8 +100,8 @@ export class EngineModel {
   private readonly options: EngineModelOptions;
   private readonly embeddingInput: string | null;
   private readonly masks = new Map<string, Float32Array>();
-  private trainE: Float32Array = new Float32Array(0);
-  private predictE: Float32Array = new Float32Array(0);
+  private readonly trainE = { buffer: new Float32Array(0) as Float32Array, view: new Float32Array(0) as Float32Array };
+  private readonly predictE = { buffer: new Float32Array(0) as Float32Array, view: new Float32Array(0) as Float32Array };
   private stepCount = 0;
   private skippedCount = 0;
 
@@ -334,14 +334,7 @@ export class EngineModel {
       feeds[spec.name] = { data: value.data, shape: value.shape, dtype: spec.dtype };
     }
     if (this.embeddingInput !== null) {
-      const n = size * this.store.width;
-      let E = training ? this.trainE : this.predictE;
-      if (E.length !== n) {
-        // Shared so that the helper can fill half of it; Session copies it into a private buffer for ORT.
-        E = float32(n, this.helper !== null);
-        if (training) this.trainE = E;
-        else this.predictE = E;
-      }
+      const E = this.embeddingBuffer(training, size * this.store.width);
       this.store.gather(size, batch.ids, E, training);
       feeds[this.embeddingInput] = { data: E, shape: [size, this.store.width] };
     }
@@ -351,16 +344,29 @@ export class EngineModel {
     return feeds;
   }
 
+  /**
+   * The E buffer for a batch of n values. Buffers keep their capacity (an epoch's last, smaller batch must not
+   * reallocate them) and the view is reused while n stays the same (the helper thread is sent a new view only
+   * when it changes). Shared memory when the helper fills half of it; Session copies it for ORT.
+   */
+  private embeddingBuffer(training: boolean, n: number): Float32Array {
+    const slot = training ? this.trainE : this.predictE;
+    if (slot.view.length === n) return slot.view;
+    if (slot.buffer.length < n) slot.buffer = float32(n, this.helper !== null);
+    slot.view = slot.buffer.subarray(0, n);
+    return slot.view;
+  }
+
   /** A fresh keep-mask (1 with probability 1 - rate, else 0) from the saved PRNG stream. */
   private mask(name: string, shape: readonly Dim[], rate: number, size: number): Float32Array {
     const n = concreteSize(shape, size);
     let m = this.masks.get(name);
-    if (!m || m.length !== n) {
+    if (!m || m.length < n) {
       m = new Float32Array(n);
       this.masks.set(name, m);
     }
     this.rng.fillKeepMask(m, n, rate);
-    return m;
+    return m.subarray(0, n);
   }
 }
 

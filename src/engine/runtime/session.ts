@@ -101,12 +101,13 @@ export class Session {
   private privateCopy(name: string, data: FeedData): FeedData {
     if (!(data.buffer instanceof SharedArrayBuffer)) return data;
     let copy = this.unshared.get(name);
-    if (!copy || copy.length !== data.length || copy.constructor !== data.constructor) {
+    if (!copy || copy.length < data.length || copy.constructor !== data.constructor) {
       copy = new (data.constructor as new (n: number) => FeedData)(data.length);
       this.unshared.set(name, copy);
     }
-    copy.set(data as never);
-    return copy;
+    const view = copy.subarray(0, data.length);
+    view.set(data as never);
+    return view;
   }
 }
 

@@ -86,7 +86,13 @@ describe('EngineModel', () => {
     const predicted = await model.predict(b);
     const trained = await model.trainStep(b);
     expect(Array.from(predicted.probability)).toEqual(Array.from(trained.outputs.probability));
-    await model.dispose();
+    // A smaller batch after a larger one (an epoch's last) reuses the buffers without stale values.
+    const fresh = await EngineModel.create(options(0));
+    fresh.setState(model.getState());
+    const small = batch(4, 37);
+    expect(Array.from((await model.predict(small)).probability)).toEqual(Array.from((await fresh.predict(small)).probability));
+    expect((await model.trainStep(small)).loss).toBe((await fresh.trainStep(small)).loss);
+    await Promise.all([model.dispose(), fresh.dispose()]);
   });
 
   it('is deterministic per seed, dropout masks included', async () => {
