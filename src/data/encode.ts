@@ -4,7 +4,7 @@
 // chunk. JavaScript only maps the *distinct* values to ids (through FeatureEncoder, the same functions that
 // encodeRows uses at prediction time) and applies that lookup table to each chunk of codes.
 import { OptmsmError } from '../errors.js';
-import { DuckSession, duckMessage, float64Column, int32Column, literal, uint8Column } from './duck.js';
+import { codeColumn, DuckSession, duckMessage, float64Column, literal, uint8Column } from './duck.js';
 import { dedupeBoundaries, RunningStats, type NumericStats } from './encoders/numeric.js';
 import { fitVocab, sortScenarioValues } from './encoders/vocab.js';
 import { FeatureEncoder, type FieldState } from './feature-encoder.js';
@@ -91,6 +91,8 @@ export interface Checks {
 export interface EnumInfo {
   type: string | null;
   values: string[];
+  /** A (v, code) table of the same values, for joins (Parquet input). */
+  dict: string | null;
 }
 
 type SourceField = Pick<FieldState, 'source' | 'column'> & { maxLen?: number };
@@ -138,12 +140,17 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
     }
     const values = ((listed![`l${i}`] as unknown[] | null) ?? []).map(String);
     if (values.length === 0) {
-      out.push({ type: null, values: [] });
+      out.push({ type: null, values: [], dict: null });
       continue;
     }
     const name = `${source.id}_e${i}`;
-    await session.run(`CREATE TYPE ${name} AS ENUM (SELECT unnest(l${i}) FROM ${lists})`);
-    out.push({ type: name, values });
+    if (source.format === 'parquet') {
+      await session.run(`CREATE TABLE ${name}_d AS SELECT unnest(l${i}) AS v, (generate_subscripts(l${i}, 1) - 1)::INTEGER AS code FROM ${lists}`);
+      out.push({ type: null, values, dict: `${name}_d` });
+    } else {
+      await session.run(`CREATE TYPE ${name} AS ENUM (SELECT unnest(l${i}) FROM ${lists})`);
+      out.push({ type: name, values, dict: null });
+    }
   }
   await session.run(`DROP TABLE ${lists}`);
   return out;
@@ -167,24 +174,44 @@ export async function createCodeTable(
     if (f.source === 'scenario') enumTypes.set('s_scn', t);
     else if (f.source === 'categorical') enumTypes.set(`c${i}`, t);
   });
-  const emptyCode = (i: number): number => enums[i]!.values.indexOf('');
-  const code = (i: number, alias: string): string => (enums[i]!.type === null ? '-1' : `coalesce(enum_code(${alias})::INTEGER, ${emptyCode(i)})`);
+  // Codes 0..n-1 name the ENUM's values and n means "no value" (a pad position); each column takes the
+  // narrowest unsigned type that holds n.
+  const size = (i: number): number => enums[i]!.values.length;
+  const codeType = (i: number): string => (size(i) < 255 ? 'UTINYINT' : size(i) < 65535 ? 'USMALLINT' : 'INTEGER');
+  const emptyCode = (i: number): number => (enums[i]!.values.includes('') ? enums[i]!.values.indexOf('') : size(i));
+  // Parquet: strings map to codes through hash joins on the (value, code) tables, then rows are put back in input
+  // order (file offset + row number), which costs less than an ENUM cast per cell. CSV/JSONL: ENUM casts (the CSV
+  // reader parses straight into them), which keep the scan order by themselves.
+  const joins: string[] = [];
+  /** The code of a cell: `alias` names the relation's column; `token` is the 1-based position in a multi cell. */
+  const lookup = (i: number, alias: string, token: number | null): string => {
+    const e = enums[i]!;
+    const none = token === null ? emptyCode(i) : size(i);
+    if (e.dict !== null) {
+      const d = `j${joins.length}`;
+      joins.push(`LEFT JOIN ${e.dict} ${d} ON ${token === null ? `coalesce(p.${alias}, '')` : `p.${alias}[${token}]`} = ${d}.v`);
+      return `coalesce(${d}.code, ${none})::${codeType(i)}`;
+    }
+    if (e.type === null) return `${none}::UTINYINT`;
+    // Categorical aliases already hold the ENUM (parsed by the CSV reader, or cast by the relation).
+    return `coalesce(enum_code(${token === null ? `p.${alias}` : `CAST(p.${alias}[${token}] AS ${e.type})`}), ${none})::${codeType(i)}`;
+  };
   const labelSql = source.has('s_label') ? labelRuleSql(label, 'TRY_CAST(s_label AS DOUBLE)') : '0';
   const ratio = split?.kind === 'ratio';
   const cols = [`(${labelSql})::UTINYINT AS __label`];
   if (!ratio) cols.push(`(${splitSql(split)})::UTINYINT AS __split`);
   fields.forEach((f, i) => {
-    if (f.source === 'scenario') cols.push(`${code(i, 's_scn')} AS k${i}`);
-    else if (f.source === 'categorical') cols.push(`${code(i, `c${i}`)} AS k${i}`);
-    else if (f.source === 'multi') {
-      const type = enums[i]!.type;
-      for (let k = 1; k <= f.maxLen!; k++) cols.push(`${type === null ? '-1' : `coalesce(enum_code(CAST(c${i}[${k}] AS ${type}))::INTEGER, -1)`} AS k${i}_${k}`);
-    } else cols.push(`coalesce(c${i}, 'NaN'::DOUBLE) AS k${i}`);
+    if (f.source === 'scenario') cols.push(`${lookup(i, 's_scn', null)} AS k${i}`);
+    else if (f.source === 'categorical') cols.push(`${lookup(i, `c${i}`, null)} AS k${i}`);
+    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen!; k++) cols.push(`${lookup(i, `c${i}`, k)} AS k${i}_${k}`);
+    else cols.push(`coalesce(p.c${i}, 'NaN'::DOUBLE) AS k${i}`);
   });
-  for (let j = 0; j < extraCount; j++) cols.push(`coalesce(x${j}, 'NaN'::DOUBLE) AS x${j}`);
+  for (let j = 0; j < extraCount; j++) cols.push(`coalesce(p.x${j}, 'NaN'::DOUBLE) AS x${j}`);
   const table = `${source.id}_codes`;
+  const byJoin = joins.length > 0;
+  const input = source.relation({ kind: 'second', enumTypes: byJoin ? new Map() : enumTypes, position: byJoin });
   try {
-    await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM (${source.relation({ kind: 'second', enumTypes })})`);
+    await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM (${input}) p ${joins.join(' ')}${byJoin ? ' ORDER BY p.__pos' : ''}`);
   } catch (e) {
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
   }
@@ -267,7 +294,7 @@ export async function fitEncoder(
   // accumulates numeric means/stds (Welford, in row order, so they never depend on DuckDB's thread count).
   const keyCols: { field: number; col: string }[] = [{ field: 0, col: 'k0' }];
   planned.forEach((f, i) => {
-    if ((f.source !== 'categorical' && f.source !== 'multi') || f.hashBuckets !== null || enums[i]!.type === null) return;
+    if ((f.source !== 'categorical' && f.source !== 'multi') || f.hashBuckets !== null || enums[i]!.values.length === 0) return;
     if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) keyCols.push({ field: i, col: `k${i}_${k}` });
     else keyCols.push({ field: i, col: `k${i}` });
   });
@@ -282,9 +309,10 @@ export async function fitEncoder(
     const n = chunk.rowCount;
     const split = uint8Column(chunk, 0);
     keyCols.forEach((k, j) => {
-      const cs = int32Column(chunk, j + 1);
+      const cs = codeColumn(chunk, j + 1);
       const c = counts.get(k.field)!;
-      for (let r = 0; r < n; r++) if (split[r] === 0 && cs[r]! >= 0) c[cs[r]!]!++;
+      const none = c.length;
+      for (let r = 0; r < n; r++) if (split[r] === 0 && cs[r]! < none) c[cs[r]!]!++;
     });
     numericFields.forEach((_, j) => {
       const xs = float64Column(chunk, keyCols.length + j + 1);
@@ -445,7 +473,7 @@ export async function encodeCodes(
     };
     const labels = uint8Column(chunk, 1);
     each('label', 1, (idx, m) => (idx ? Uint8Array.from(idx, (r) => labels[r]!) : labels.slice(0, m)));
-    const sc = int32Column(chunk, 2);
+    const sc = codeColumn(chunk, 2);
     each('scenario', 1, (idx, m) => {
       const out = new Int32Array(m);
       for (let k = 0; k < m; k++) out[k] = scnIndex[sc[idx ? idx[k]! : k]!]!;
@@ -469,7 +497,8 @@ export async function encodeCodes(
       }
       const lut = luts[p.field]!;
       const w = p.width;
-      const codeCols = Array.from({ length: w }, (_, j) => int32Column(chunk, p.first + j));
+      const codeCols = Array.from({ length: w }, (_, j) => codeColumn(chunk, p.first + j));
+      const none = lut.length;
       each(`ids:${f.name}`, w, (idx, m) => {
         const out = new Int32Array(m * w);
         for (let j = 0; j < w; j++) {
@@ -477,12 +506,12 @@ export async function encodeCodes(
           if (idx) {
             for (let k = 0; k < m; k++) {
               const c = cs[idx[k]!]!;
-              out[k * w + j] = c < 0 ? 0 : lut[c]!;
+              out[k * w + j] = c >= none ? 0 : lut[c]!;
             }
           } else {
             for (let k = 0; k < m; k++) {
               const c = cs[k]!;
-              out[k * w + j] = c < 0 ? 0 : lut[c]!;
+              out[k * w + j] = c >= none ? 0 : lut[c]!;
             }
           }
         }

@@ -79,7 +79,7 @@ const BLANK_CHARS = `' ' || chr(9) || chr(10) || chr(13)`;
 let sourceCounter = 0;
 
 /** How a pass reads: the first records rejects; the second parses categorical columns into ENUM types. */
-export type Pass = { kind: 'first'; rejects: string } | { kind: 'second'; enumTypes: ReadonlyMap<string, string> };
+export type Pass = { kind: 'first'; rejects: string } | { kind: 'second'; enumTypes: ReadonlyMap<string, string>; position?: boolean };
 
 export class Source {
   readonly id = `src_${++sourceCounter}`;
@@ -168,6 +168,11 @@ export class Source {
       const types = new Map<string, string>(numbers.map((n) => [n, 'DOUBLE']));
       for (const [col, e] of parsedAsEnum) types.set(col, e);
       const cols = [`${gi}::UTINYINT AS __g`, `${fileIndex} AS __f`, ...this.columns.map(select)];
+      if (pass.kind === 'second' && pass.position && this.format === 'parquet') {
+        // The row's position in the whole input: its file's offset plus its row number in the file.
+        cols.push(`([${this.files.map((f) => f.firstRid).join(', ')}][${fileIndex} + 1] + file_row_number)::BIGINT AS __pos`);
+        return `SELECT ${cols.join(', ')} FROM read_parquet(${listLiteral(g.files)}, file_row_number = true)`;
+      }
       return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, pass.kind === 'second' || this.onBadRow === 'skip')}`;
     }).join(' UNION ALL ');
   }
