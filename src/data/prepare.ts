@@ -3,6 +3,7 @@
 // read a raw file and encode it with a saved encoder.
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { DuckSession } from './duck.js';
@@ -21,7 +22,7 @@ export interface PrepareOptions {
   cache?: boolean;
   /** DuckDB threads (default 2). */
   threads?: number;
-  /** DuckDB memory_limit, e.g. '2GB' (default: DuckDB's own, 80% of RAM). */
+  /** DuckDB memory_limit (default '2GB'); beyond it DuckDB spills to a temporary directory. */
   memoryLimit?: string;
   /** Progress lines (reading, fitting, encoding, cache hits). */
   log?: (message: string) => void;
@@ -103,8 +104,13 @@ function cacheKey(config: DatasetConfig, groups: SourceGroup[]): string {
   return createHash('sha256').update(JSON.stringify({ v: CACHE_VERSION, config: rest, files })).digest('hex').slice(0, 24);
 }
 
+export const DEFAULT_MEMORY_LIMIT = '2GB';
+
 async function withSession<T>(options: PrepareOptions, tempDir: string | undefined, fn: (s: DuckSession) => Promise<T>): Promise<T> {
-  const session = await DuckSession.open({ threads: options.threads ?? 2, memoryLimit: options.memoryLimit, tempDir });
+  const session = await DuckSession.open({
+    threads: options.threads ?? 2, memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+    tempDir: tempDir ?? join(tmpdir(), `optmsm-duckdb-${process.pid}`),
+  });
   try {
     return await fn(session);
   } finally {
