@@ -123,6 +123,19 @@ describe('bad data files', () => {
     expect(filled.train.numeric.x![1]).toBe(0);
   });
 
+  it('Parquet errors point at file#row', async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const file = join(dir, 'nan.parquet');
+    await conn.run(`COPY (SELECT * FROM (VALUES ('k1', 1.5, 'A', 1, 'train'), ('k2', NULL, 'B', 0, 'train'), ('k1', 0.5, 'A', 0, 'val'), ('k2', 1.0, 'B', 1, 'test')) t(a, x, s, y, sp)) TO '${file}' (FORMAT parquet)`);
+    conn.closeSync();
+    db.closeSync();
+    const e = await optmsmError(() => prepareDataset(dataset('unused.csv', csv(...GOOD), { files: file }), { cache: false }));
+    expect(e.code).toBe('E_DATA_BAD_NUMERIC');
+    expect(e.location).toBe(`${file}#row 2`);
+  });
+
   it('more scenarios than max_scenarios', async () => {
     const config = dataset('scn.csv', csv(...GOOD), { scenario: { column: 's', max_scenarios: 1 } });
     expect(await printed(() => prepareDataset(config, { cache: false }))).toMatchInlineSnapshot(`

@@ -187,6 +187,31 @@ describe('formats and cache', () => {
     }
   });
 
+  it('several Parquet files (in order) and files given per split', async () => {
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const src = `read_csv('${join(fixtures, 'tiny.csv')}', all_varchar = true)`;
+    await conn.run(`COPY (SELECT * FROM ${src} LIMIT 10) TO '${join(dir, 'part-1.parquet')}' (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT * FROM ${src} OFFSET 10) TO '${join(dir, 'part-2.parquet')}' (FORMAT parquet)`);
+    for (const split of ['train', 'val', 'test']) {
+      await conn.run(`COPY (SELECT * FROM ${src} WHERE split = '${split}') TO '${join(dir, `split-${split}.parquet`)}' (FORMAT parquet)`);
+    }
+    conn.closeSync();
+    db.closeSync();
+    const csv = await prepareDataset(tinyConfig(), { cache: false });
+    const parts = await prepareDataset(tinyConfig({ files: [join(dir, 'part-1.parquet'), join(dir, 'part-2.parquet')] }), { cache: false });
+    const perSplit = await prepareDataset(tinyConfig({
+      files: { train: join(dir, 'split-train.parquet'), validation: join(dir, 'split-val.parquet'), test: join(dir, 'split-test.parquet') },
+      split: undefined,
+    }), { cache: false });
+    for (const other of [parts, perSplit]) {
+      for (const split of ['train', 'validation', 'test'] as const) {
+        expect(other[split].ids).toEqual(csv[split].ids);
+        expect(other[split].numeric).toEqual(csv[split].numeric);
+      }
+    }
+  });
+
   it('caches the encoded dataset: a second run reads no data', async () => {
     const cacheDir = join(dir, 'cache');
     const data = join(dir, 'cached.csv');
