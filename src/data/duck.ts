@@ -31,13 +31,23 @@ export class DuckSession {
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** Streams result chunks in order. */
+  /**
+   * Streams result chunks in order. The next chunk is requested before the current one is handed out, so DuckDB
+   * computes it while JavaScript processes this one.
+   */
   async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
     const result = await this.conn.stream(sql);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) return;
-      yield chunk;
+    let next = result.fetchChunk();
+    try {
+      for (;;) {
+        const chunk = await next;
+        if (!chunk || chunk.rowCount === 0) return;
+        next = result.fetchChunk();
+        yield chunk;
+      }
+    } finally {
+      // A consumer that stops early leaves one request in flight: its outcome no longer matters.
+      next.catch(() => {});
     }
   }
 

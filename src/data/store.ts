@@ -23,30 +23,72 @@ export interface StoreMeta {
 }
 
 /** Writes columns of each split straight into their files at the right byte offsets. */
+/** One output file with a write-behind buffer: appends at the running end coalesce into large writes. */
+class BufferedFile {
+  private readonly fd: number;
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  /** File position of buffer[0]. */
+  private start = 0;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(bytes: Uint8Array, position: number): void {
+    if (position !== this.start + this.used || this.used + bytes.length > this.buffer.length) {
+      this.flush();
+      this.start = position;
+    }
+    if (bytes.length > this.buffer.length) {
+      writeSync(this.fd, bytes, 0, bytes.length, position);
+      this.start = position + bytes.length;
+      return;
+    }
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+  flush(): void {
+    if (this.used > 0) writeSync(this.fd, this.buffer, 0, this.used, this.start);
+    this.start += this.used;
+    this.used = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Writes columns of each split straight into their files at the right byte offsets (buffered). */
 export class DiskSink {
-  private readonly fds = new Map<string, number>();
+  private readonly files = new Map<string, BufferedFile>();
   private readonly index: Map<ColumnKey, number>;
   constructor(private readonly dir: string, private readonly layout: StoreMeta['layout']) {
     this.index = new Map(layout.map((c, i) => [c.key, i]));
   }
   forSplit(split: SplitName): ColumnSink {
     mkdirSync(join(this.dir, split), { recursive: true });
-    return { write: (key, elementOffset, data) => this.write(split, key, elementOffset, data) };
-  }
-  private write(split: SplitName, key: ColumnKey, elementOffset: number, data: ColumnData): void {
-    const i = this.index.get(key)!;
-    const path = join(this.dir, split, `${i}.bin`);
-    let fd = this.fds.get(path);
-    if (fd === undefined) {
-      fd = openSync(path, 'w');
-      this.fds.set(path, fd);
-    }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    writeSync(fd, bytes, 0, bytes.length, elementOffset * BYTES[this.layout[i]!.dtype]);
+    // One file handle per column of this split, looked up once per key.
+    const byKey = new Map<ColumnKey, { file: BufferedFile; bytes: number }>();
+    return {
+      write: (key, elementOffset, data) => {
+        let target = byKey.get(key);
+        if (!target) {
+          const i = this.index.get(key)!;
+          const path = join(this.dir, split, `${i}.bin`);
+          let file = this.files.get(path);
+          if (!file) {
+            file = new BufferedFile(path);
+            this.files.set(path, file);
+          }
+          target = { file, bytes: BYTES[this.layout[i]!.dtype] };
+          byKey.set(key, target);
+        }
+        target.file.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), elementOffset * target.bytes);
+      },
+    };
   }
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    for (const f of this.files.values()) f.close();
+    this.files.clear();
   }
 }
 
