@@ -5,7 +5,7 @@
 import { OptmsmError } from '../../errors.js';
 import { type HelperCopy, type HelperThread, float32, int32 } from './helper-thread.js';
 import { fillInit } from './init.js';
-import { copyRows, scatterField } from './row-kernels.js';
+import { copyRows } from './row-kernels.js';
 import type { Rng } from './rng.js';
 import type { Init } from '../tensor.js';
 
@@ -80,8 +80,6 @@ export class EmbeddingStore {
   /** Shared copies of the batch's ids and the per-field copy jobs for the helper, kept between batches. */
   private staged: Int32Array[] = [];
   private readonly copies: HelperCopy[] = [];
-  private sharedDEBuffer: Float32Array = new Float32Array(0);
-  private sharedDE: Float32Array = new Float32Array(0);
   /** Keeps the prefetching loads of copyRows observable, so that they are not optimised away. */
   private sink = 0;
   private pendingSize = 0;
@@ -266,38 +264,38 @@ export class EmbeddingStore {
     const size = this.pendingSize;
     const W = this.width;
     for (const state of this.tableStates.values()) state.grad.fill(0, 0, state.count * state.table.dim);
-    // With the helper, it sums the odd slots and this thread the even ones, each over every field.
-    const split = this.helper !== null && size * this.resolved.length >= MIN_SPLIT_LOOKUPS;
-    let source = dE;
-    if (split) {
-      source = this.sharedGradient(dE);
-      const jobs = this.resolved.map((field, f) => ({
-        pos: this.positions[f], scale: this.scales[f] ?? null, dE: source, grad: field.table.grad, maxLen: field.maxLen, dim: field.dim, offset: field.offset,
-      }));
-      this.helper!.startScatter(jobs, size, W);
-    }
-    try {
-      this.resolved.forEach((field, f) => {
-        scatterField(this.positions[f], this.scales[f] ?? null, source, field.table.grad, size, field.maxLen, field.dim, W, field.offset, split ? 0 : -1);
-      });
-    } finally {
-      if (split) this.helper!.wait();
+    for (let f = 0; f < this.resolved.length; f++) {
+      const field = this.resolved[f];
+      const { dim, maxLen, offset } = field;
+      const grad = field.table.grad;
+      const pos = this.positions[f];
+      if (maxLen === 1) {
+        for (let b = 0; b < size; b++) {
+          const slot = pos[b];
+          if (slot < 0) continue;
+          const dst = slot * dim;
+          const src = b * W + offset;
+          for (let j = 0; j < dim; j++) grad[dst + j] += dE[src + j];
+        }
+        continue;
+      }
+      const scale = this.scales[f]!;
+      for (let b = 0; b < size; b++) {
+        const s = scale[b];
+        const src = b * W + offset;
+        for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
+          const slot = pos[k];
+          if (slot < 0) continue;
+          const dst = slot * dim;
+          for (let j = 0; j < dim; j++) grad[dst + j] += s * dE[src + j];
+        }
+      }
     }
     const result: SparseRowGrad[] = [];
     for (const state of this.tableStates.values()) {
       if (state.count > 0) result.push({ table: state.table, count: state.count, rows: state.unique, grad: state.grad });
     }
     return result;
-  }
-
-  /** dE in shared memory for the helper (ONNX Runtime's outputs are private buffers); the view is reused. */
-  private sharedGradient(dE: Float32Array): Float32Array {
-    if (this.sharedDE.length !== dE.length) {
-      if (this.sharedDEBuffer.length < dE.length) this.sharedDEBuffer = float32(dE.length, true);
-      this.sharedDE = this.sharedDEBuffer.subarray(0, dE.length);
-    }
-    this.sharedDE.set(dE);
-    return this.sharedDE;
   }
 
   /** Forgets the last tracked gather (after its update, or when a batch is skipped). */
@@ -316,8 +314,8 @@ export class EmbeddingStore {
       const field = this.resolved[f];
       const n = size * field.maxLen;
       field.table.lookups += n;
-      if (!this.positions[f] || this.positions[f].length < n) this.positions[f] = int32(n, this.shared);
-      if (field.maxLen > 1 && (!this.scales[f] || this.scales[f]!.length < size)) this.scales[f] = float32(size, this.shared);
+      if (!this.positions[f] || this.positions[f].length < n) this.positions[f] = new Int32Array(n);
+      if (field.maxLen > 1 && (!this.scales[f] || this.scales[f]!.length < size)) this.scales[f] = new Float32Array(size);
     }
     for (const state of this.tableStates.values()) {
       const capacity = Math.min(state.lookups, state.table.rows);

@@ -20,7 +20,6 @@ const OP_ADAM = 1;
 const OP_ADAGRAD = 2;
 const OP_STOP = 3;
 const OP_COPY = 4;
-const OP_SCATTER = 5;
 const SIZE = 6;
 const STRIDE = 7;
 
@@ -31,24 +30,18 @@ const ctrl = workerData.ctrl;
 const params = workerData.params;
 const slots = [];
 const copies = [];
-const scatters = [];
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${CMD_SEQ}, seen);
   seen = Atomics.load(ctrl, ${CMD_SEQ});
   for (let msg; (msg = receiveMessageOnPort(parentPort)); ) {
-    const m = msg.message;
-    (m.kind === 'copy' ? copies : m.kind === 'scatter' ? scatters : slots)[m.slot] = m.arrays;
+    if (msg.message.copy) copies[msg.message.slot] = msg.message.arrays;
+    else slots[msg.message.slot] = msg.message.arrays;
   }
   const op = ctrl[${OP}];
   if (op === ${OP_STOP}) break;
   const a = slots[ctrl[${SLOT}]];
-  if (op === ${OP_SCATTER}) {
-    for (let f = ctrl[${START}]; f < ctrl[${END}]; f++) {
-      const c = scatters[f];
-      scatterField(c.pos, c.scale, c.dE, c.grad, ctrl[${SIZE}], c.maxLen, c.dim, ctrl[${STRIDE}], c.offset, 1);
-    }
-  } else if (op === ${OP_COPY}) {
+  if (op === ${OP_COPY}) {
     for (let f = ctrl[${START}]; f < ctrl[${END}]; f++) {
       const c = copies[f];
       copyRows(c.ids, ctrl[${SIZE}], c.data, c.dim, c.out, ctrl[${STRIDE}], c.offset);
@@ -82,24 +75,12 @@ export interface HelperCopy {
   offset: number;
 }
 
-/** One field's part of a scatter, for the helper: all arrays in shared memory. */
-export interface HelperScatter {
-  pos: Int32Array;
-  scale: Float32Array | null;
-  dE: Float32Array;
-  grad: Float32Array;
-  maxLen: number;
-  dim: number;
-  offset: number;
-}
-
 export class HelperThread {
   private readonly worker: Worker;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   private readonly params = new Float64Array(new SharedArrayBuffer(8 * 8));
   private readonly attached: HelperArrays[] = [];
   private readonly attachedCopies: HelperCopy[] = [];
-  private readonly attachedScatters: HelperScatter[] = [];
   private seq = 0;
   private busy = false;
 
@@ -117,7 +98,7 @@ export class HelperThread {
     if (this.busy) throw new InternalError('helper thread started twice without wait()');
     const known = this.attached[slot];
     if (!known || known.p !== arrays.p || known.state !== arrays.state || known.order !== arrays.order || known.rows !== arrays.rows || known.grad !== arrays.grad) {
-      this.worker.postMessage({ kind: 'rows', slot, arrays });
+      this.worker.postMessage({ slot, arrays });
       this.attached[slot] = { ...arrays };
     }
     for (let i = 0; i < params.length; i++) this.params[i] = params[i];
@@ -137,33 +118,13 @@ export class HelperThread {
       const c = copies[f];
       const known = this.attachedCopies[f];
       if (!known || known.ids !== c.ids || known.data !== c.data || known.out !== c.out || known.dim !== c.dim || known.offset !== c.offset) {
-        this.worker.postMessage({ kind: 'copy', slot: f, arrays: c });
+        this.worker.postMessage({ copy: true, slot: f, arrays: c });
         this.attachedCopies[f] = { ...c };
       }
     }
     this.ctrl[OP] = OP_COPY;
     this.ctrl[START] = start;
     this.ctrl[END] = end;
-    this.ctrl[SIZE] = size;
-    this.ctrl[STRIDE] = stride;
-    this.busy = true;
-    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
-    Atomics.notify(this.ctrl, CMD_SEQ);
-  }
-
-  /** Starts the odd slots' part of the scatter of fields [0, jobs.length) for a batch of `size`. */
-  startScatter(jobs: readonly HelperScatter[], size: number, stride: number): void {
-    if (this.busy) throw new InternalError('helper thread started twice without wait()');
-    jobs.forEach((j, f) => {
-      const known = this.attachedScatters[f];
-      if (!known || known.pos !== j.pos || known.scale !== j.scale || known.dE !== j.dE || known.grad !== j.grad || known.offset !== j.offset) {
-        this.worker.postMessage({ kind: 'scatter', slot: f, arrays: j });
-        this.attachedScatters[f] = { ...j };
-      }
-    });
-    this.ctrl[OP] = OP_SCATTER;
-    this.ctrl[START] = 0;
-    this.ctrl[END] = jobs.length;
     this.ctrl[SIZE] = size;
     this.ctrl[STRIDE] = stride;
     this.busy = true;

@@ -17,11 +17,6 @@ export type CopyRows = (
   ids: Int32Array, size: number, data: Float32Array, dim: number, out: Float32Array, stride: number, offset: number,
 ) => number;
 
-export type ScatterField = (
-  pos: Int32Array, scale: Float32Array | null, dE: Float32Array, grad: Float32Array, size: number, maxLen: number, dim: number,
-  stride: number, offset: number, parity: number,
-) => void;
-
 export type AdagradRows = (
   p: Float32Array, sum: Float32Array, rows: Int32Array, order: Int32Array | null, grad: Float32Array, dim: number, start: number, end: number,
   eps: number, l2: number, negLr: number,
@@ -56,30 +51,6 @@ function copyRows(ids, size, data, dim, out, stride, offset) {
     }
   }
   return touched;
-}
-// grad[slot] += scale * dE[b * stride + offset ..] for one field's lookups whose slot has the given parity (-1:
-// all). Each slot is summed by one thread, in lookup order, so splitting by parity changes no bit.
-function scatterField(pos, scale, dE, grad, size, maxLen, dim, stride, offset, parity) {
-  if (maxLen === 1) {
-    for (let b = 0; b < size; b++) {
-      const slot = pos[b];
-      if (slot < 0 || (parity >= 0 && (slot & 1) !== parity)) continue;
-      const dst = slot * dim;
-      const src = b * stride + offset;
-      for (let j = 0; j < dim; j++) grad[dst + j] += dE[src + j];
-    }
-    return;
-  }
-  for (let b = 0; b < size; b++) {
-    const s = scale[b];
-    const src = b * stride + offset;
-    for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
-      const slot = pos[k];
-      if (slot < 0 || (parity >= 0 && (slot & 1) !== parity)) continue;
-      const dst = slot * dim;
-      for (let j = 0; j < dim; j++) grad[dst + j] += s * dE[src + j];
-    }
-  }
 }
 function adamRows(p, mv, rows, order, grad, dim, start, end, oneMinusB1, oneMinusB2, eps, l2, negStep) {
   for (let t = start; t < end; t++) {
@@ -118,6 +89,8 @@ function adagradRows(p, sum, rows, order, grad, dim, start, end, eps, l2, negLr)
 }
 `;
 
-export const { adamRows, adagradRows, copyRows, scatterField } = new Function(
-  `${ROW_KERNELS_SOURCE}\nreturn { adamRows, adagradRows, copyRows, scatterField };`,
-)() as { adamRows: AdamRows; adagradRows: AdagradRows; copyRows: CopyRows; scatterField: ScatterField };
+export const { adamRows, adagradRows, copyRows } = new Function(`${ROW_KERNELS_SOURCE}\nreturn { adamRows, adagradRows, copyRows };`)() as {
+  adamRows: AdamRows;
+  adagradRows: AdagradRows;
+  copyRows: CopyRows;
+};
