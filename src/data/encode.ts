@@ -309,7 +309,7 @@ export async function fitEncoder(
     const n = chunk.rowCount;
     const split = uint8Column(chunk, 0);
     keyCols.forEach((k, j) => {
-      const cs = codeColumn(chunk, j + 1);
+      const cs = asInt32(codeColumn(chunk, j + 1));
       const c = counts.get(k.field)!;
       const none = c.length;
       for (let r = 0; r < n; r++) if (split[r] === 0 && cs[r]! < none) c[cs[r]!]!++;
@@ -451,80 +451,87 @@ export async function encodeCodes(
   const extraFirst = cols.length;
   encoder.state.extraColumns.forEach((_, j) => cols.push(`x${j}`));
   const scenarioName = fields[0]!.name;
+  const transforms = fields.map((f, i) => (f.source === 'numeric' || f.source === 'bucket' ? encoder.numericTransform(i, 'encode') : null));
   const offsets = [0, 0, 0, 0];
   for await (const chunk of session.chunks(`SELECT ${cols.join(', ')} FROM ${codes}`)) {
     const n = chunk.rowCount;
     const split = uint8Column(chunk, 0);
-    // Row positions of each split inside this chunk (usually one split dominates; all rows when predicting).
+    // The chunk's rows grouped by split (stable): each column is gathered once in that order and each split's
+    // slice written to its sink. `order` is null when the whole chunk belongs to one split (or when predicting).
     const counts = [0, 0, 0, 0];
     for (let r = 0; r < n; r++) counts[split[r]!]!++;
-    const rowsOf = counts.map((c) => new Int32Array(c));
-    const fill = [0, 0, 0, 0];
-    for (let r = 0; r < n; r++) {
-      const s = split[r]!;
-      rowsOf[s]![fill[s]!++] = r;
+    let order: Int32Array | null = null;
+    if (counts[0] !== n && counts[1] !== n && counts[2] !== n) {
+      order = new Int32Array(n);
+      const at = [0, counts[0]!, counts[0]! + counts[1]!, n - counts[3]!];
+      for (let r = 0; r < n; r++) order[at[split[r]!]!++] = r;
     }
-    // Each column is mapped and gathered per split in one loop (`idx` = the split's rows in this chunk).
-    const each = (key: ColumnKey, width: number, make: (idx: Int32Array | null, m: number) => ColumnData): void => {
+    const emit = (key: ColumnKey, out: ColumnData, width: number): void => {
+      let start = 0;
       for (let s = 0; s < 3; s++) {
-        const idx = rowsOf[s]!;
-        if (idx.length > 0) sinkFor(s).write(key, offsets[s]! * width, make(idx.length === n ? null : idx, idx.length));
+        const m = counts[s]!;
+        if (m > 0) sinkFor(s).write(key, offsets[s]! * width, out.subarray(start * width, (start + m) * width));
+        start += m;
       }
     };
     const labels = uint8Column(chunk, 1);
-    each('label', 1, (idx, m) => (idx ? Uint8Array.from(idx, (r) => labels[r]!) : labels.slice(0, m)));
-    const sc = codeColumn(chunk, 2);
-    each('scenario', 1, (idx, m) => {
-      const out = new Int32Array(m);
-      for (let k = 0; k < m; k++) out[k] = scnIndex[sc[idx ? idx[k]! : k]!]!;
-      return out;
-    });
-    each(`ids:${scenarioName}`, 1, (idx, m) => {
-      const out = new Int32Array(m);
-      for (let k = 0; k < m; k++) out[k] = scnIndex[sc[idx ? idx[k]! : k]!]! + 2;
-      return out;
-    });
+    const label = new Uint8Array(n);
+    const scenario = new Int32Array(n);
+    const scenarioIds = new Int32Array(n);
+    const sc = asInt32(codeColumn(chunk, 2));
+    for (let k = 0; k < n; k++) {
+      const r = order ? order[k]! : k;
+      label[k] = labels[r]!;
+      scenario[k] = scnIndex[sc[r]!]!;
+      scenarioIds[k] = scenario[k]! + 2;
+    }
+    emit('label', label, 1);
+    emit('scenario', scenario, 1);
+    emit(`ids:${scenarioName}`, scenarioIds, 1);
     for (const p of plan) {
       const f = fields[p.field]!;
       if (f.source === 'numeric' || f.source === 'bucket') {
         const xs = float64Column(chunk, p.first);
-        each(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, 1, (idx, m) => {
-          const out = f.source === 'bucket' ? new Int32Array(m) : new Float32Array(m);
-          for (let k = 0; k < m; k++) out[k] = encoder.numericCell(p.field, xs[idx ? idx[k]! : k]!, 'encode');
-          return out;
-        });
+        const out = f.source === 'bucket' ? new Int32Array(n) : new Float32Array(n);
+        const cell = transforms[p.field]!;
+        for (let k = 0; k < n; k++) out[k] = cell(xs[order ? order[k]! : k]!);
+        emit(f.source === 'bucket' ? `ids:${f.name}` : `num:${f.name}`, out, 1);
         continue;
       }
       const lut = luts[p.field]!;
-      const w = p.width;
-      const codeCols = Array.from({ length: w }, (_, j) => codeColumn(chunk, p.first + j));
       const none = lut.length;
-      each(`ids:${f.name}`, w, (idx, m) => {
-        const out = new Int32Array(m * w);
-        for (let j = 0; j < w; j++) {
-          const cs = codeCols[j]!;
-          if (idx) {
-            for (let k = 0; k < m; k++) {
-              const c = cs[idx[k]!]!;
-              out[k * w + j] = c >= none ? 0 : lut[c]!;
-            }
-          } else {
-            for (let k = 0; k < m; k++) {
-              const c = cs[k]!;
-              out[k * w + j] = c >= none ? 0 : lut[c]!;
-            }
+      const w = p.width;
+      const out = new Int32Array(n * w);
+      for (let j = 0; j < w; j++) {
+        const cs = asInt32(codeColumn(chunk, p.first + j));
+        if (order) {
+          for (let k = 0; k < n; k++) {
+            const c = cs[order[k]!]!;
+            out[k * w + j] = c >= none ? 0 : lut[c]!;
+          }
+        } else {
+          for (let k = 0; k < n; k++) {
+            const c = cs[k]!;
+            out[k * w + j] = c >= none ? 0 : lut[c]!;
           }
         }
-        return out;
-      });
+      }
+      emit(`ids:${f.name}`, out, w);
     }
     encoder.state.extraColumns.forEach((c, j) => {
       const xs = float64Column(chunk, extraFirst + j);
-      each(`extra:${c}`, 1, (idx, m) => (idx ? Float64Array.from(idx, (r) => xs[r]!) : xs.slice(0, m)));
+      const out = new Float64Array(n);
+      for (let k = 0; k < n; k++) out[k] = xs[order ? order[k]! : k]!;
+      emit(`extra:${c}`, out, 1);
     });
     for (let s = 0; s < 3; s++) offsets[s]! += counts[s]!;
   }
   return offsets.slice(0, 3);
+}
+
+/** Narrow code columns widened to Int32 (a native copy), so the hot loops above see one array type. */
+function asInt32(codes: Uint8Array | Uint16Array | Int32Array): Int32Array {
+  return codes instanceof Int32Array ? codes : new Int32Array(codes);
 }
 
 /** Column keys, element types and widths of an encoder's encoded layout. */

@@ -181,18 +181,28 @@ export class FeatureEncoder {
    * double; NaN/infinite/missing take the fill value or raise E_DATA_BAD_NUMERIC naming `location`.
    */
   numericCell(fieldIndex: number, x: number, location: string): number {
+    return this.numericTransform(fieldIndex, location)(x);
+  }
+
+  /** numericCell for one field as a function of the raw double (built once for a column's worth of cells). */
+  numericTransform(fieldIndex: number, location: string): (x: number) => number {
     const f = this.state.fields[fieldIndex]!;
     if (f.source !== 'numeric' && f.source !== 'bucket') throw new Error(`field ${f.name} is not numeric`);
-    let v = x;
-    if (!Number.isFinite(v)) {
-      if (f.fill === null) {
+    const fill = f.fill;
+    const missing = (x: number): number => {
+      if (fill === null) {
         throw new OptmsmError('E_DATA_BAD_NUMERIC', `numeric column '${f.column}' is empty or not a finite number, and has no fill rule`, {
           location, expected: 'a finite number, or `fill:` in the feature config', found: String(x),
         });
       }
-      v = f.fill;
+      return fill;
+    };
+    if (f.source === 'bucket') {
+      const boundaries = f.boundaries;
+      return (x) => bucketId(Number.isFinite(x) ? x : missing(x), boundaries);
     }
-    return f.source === 'bucket' ? bucketId(v, f.boundaries) : Math.fround(normalizeValue(v, f.normalize, f.stats));
+    const { normalize, stats } = f;
+    return (x) => Math.fround(normalizeValue(Number.isFinite(x) ? x : missing(x), normalize, stats));
   }
 
   /** Encodes raw rows (objects keyed by column) exactly as training did. The label is optional. */
