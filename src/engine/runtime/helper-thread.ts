@@ -85,7 +85,8 @@ export class HelperThread {
   private busy = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: this.ctrl, params: this.params } });
+    // No execArgv: the worker is plain JavaScript and needs no loader (tsx would cost startup time and memory).
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ctrl: this.ctrl, params: this.params } });
     // Never keep the process alive for the helper's sake.
     this.worker.unref();
   }
