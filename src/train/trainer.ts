@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { EncodedColumns, PreparedDataset } from '../data/index.js';
-import { type CompiledModel, compile, EngineModel, Rng } from '../engine/index.js';
+import { type CompiledModel, compile, EngineModel, type EngineBatch, Rng } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { evaluateByScenario, type SplitMetrics } from '../metrics/index.js';
 import { buildCtrGraph, countParameters, getModel, type ParameterCounts, resolveModelConfig } from '../models/index.js';
@@ -89,6 +89,14 @@ export async function evaluateSplit(
   train: TrainConfig,
 ): Promise<SplitMetrics> {
   const probability = await predictColumns(engine, data, columns, train.evalBatchSize);
+  const bad = probability.findIndex((p) => !Number.isFinite(p));
+  if (bad >= 0) {
+    throw new OptmsmError('E_TRAIN_NON_FINITE', `the model predicts a non-finite probability (row ${bad} of the evaluated split)`, {
+      location: `step ${engine.step}`,
+      found: `${engine.skippedSteps} training batches skipped as non-finite so far`,
+      hint: 'the weights have diverged: lower the learning rate or enable clip_norm',
+    });
+  }
   const groups = train.gaucField ? columns.ids[train.gaucField] : undefined;
   if (train.gaucField && !groups) {
     throw new OptmsmError('E_CONFIG_INVALID', `gauc_field '${train.gaucField}' is not a categorical feature`, {
@@ -154,7 +162,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         const end = Math.min(start + train.batchSize, data.train.rows);
         const factor = schedule.factorAt(step, epoch);
         engine.setLearningRate(train.optimizer.lr * factor, sparseBaseLr * factor);
-        const result = await engine.trainStep(assembler.assemble(data.train, start, end, order));
+        const result = await trainStepAt(engine, assembler.assemble(data.train, start, end, order), epoch, start / train.batchSize, state.checkpoint);
         if (!result.skipped) {
           lossSum += result.loss * (end - start);
           lossRows += end - start;
@@ -223,6 +231,19 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     parameters: countParameters(compiled, data.fields),
     skippedBatches: engine.skippedSteps,
   };
+}
+
+/** A non-finite loss stops training naming the epoch and batch; the last epoch checkpoint stays for --resume. */
+async function trainStepAt(engine: EngineModel, batch: EngineBatch, epoch: number, batchIndex: number, checkpoint: string) {
+  try {
+    return await engine.trainStep(batch);
+  } catch (error) {
+    if (!(error instanceof OptmsmError) || error.code !== 'E_TRAIN_NON_FINITE') throw error;
+    throw new OptmsmError('E_TRAIN_NON_FINITE', `${error.message} (epoch ${epoch + 1}, batch ${batchIndex + 1})`, {
+      location: error.location,
+      hint: `${error.hint ?? ''}${checkpoint ? `; the checkpoint after epoch ${epoch} is kept (--resume continues from it)` : ''}`,
+    });
+  }
 }
 
 function checkpointFiles(dir: string) {
