@@ -1,7 +1,7 @@
 // The built-in synthetic multi-scenario CTR dataset (docs/data.md, "Synthetic data", describes the model).
 // Deterministic for a seed, streamed to CSV (or to Parquet through DuckDB) so 100M rows need no more memory than
 // 1M, with the true click probability of every row and the exact oracle AUC per scenario in a JSON sidecar.
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { mulberry32 } from './batches.js';
@@ -340,13 +340,26 @@ function writeSyntheticConfig(configFile: string, dataFile: string, options: Syn
  * file is missing (what `npm start` relies on). Returns the generator's result, or null when nothing was needed.
  */
 export async function ensureSyntheticData(config: DatasetConfig, log: (m: string) => void = () => {}): Promise<SyntheticResult | null> {
-  if (!config.synthetic || !Array.isArray(config.files) || existsSync(config.files[0]!)) return null;
+  if (!config.synthetic || !Array.isArray(config.files)) return null;
   const s = config.synthetic;
-  log(`generating ${s.rows} synthetic rows into ${config.files[0]}`);
+  const file = config.files[0]!;
+  if (existsSync(file) && sameOptions(`${file}.oracle.json`, s)) return null;
+  log(`generating ${s.rows} synthetic rows into ${file}${existsSync(file) ? ' (the config\'s generator options changed)' : ''}`);
   return generateSynthetic({
     output: config.files[0]!, rows: s.rows, scenarios: s.scenarios, users: s.users, items: s.items, latentDim: s.latentDim,
     seed: s.seed, noise: s.noise, zipf: s.zipf, format: config.format === 'parquet' ? 'parquet' : undefined,
   });
+}
+
+/** Whether the sidecar of an existing file records the same generator options as the config asks for. */
+function sameOptions(sidecar: string, wanted: NonNullable<DatasetConfig['synthetic']>): boolean {
+  if (!existsSync(sidecar)) return false;
+  try {
+    const written = (JSON.parse(readFileSync(sidecar, 'utf8')) as { options?: Record<string, unknown> }).options ?? {};
+    return Object.entries(wanted).every(([k, v]) => written[k] === v);
+  } catch {
+    return false;
+  }
 }
 
 /** The dataset config text for a generated file (what configs/datasets/synthetic.yaml holds). */
