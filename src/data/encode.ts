@@ -1,8 +1,9 @@
-// Fitting and encoding through DuckDB. The heavy work stays in SQL: each categorical column becomes a DuckDB ENUM
-// over its distinct values (so a row's value turns into a dense integer code inside the scan), vocabularies are
-// GROUP BY counts on the training split, and the encode pass streams integer codes and raw doubles chunk by
-// chunk. JavaScript only maps the *distinct* values to ids (through FeatureEncoder, the same functions that
-// encodeRows uses at prediction time) and applies that lookup table to each chunk of codes.
+// Fitting and encoding through DuckDB. The per-cell string work stays in SQL: a first pass collects every
+// categorical field's distinct values, a second turns each cell into the integer code of its value (an ENUM cast,
+// or a hash join for Parquet) in a table kept in input order. JavaScript then works on integers only: one ordered
+// scan counts training codes (vocabularies) and numeric moments; each field's *distinct* values are mapped to ids
+// once, through FeatureEncoder (the same functions encodeRows uses at prediction time), giving a lookup table
+// that the encode pass applies to every chunk of codes.
 import { OptmsmError } from '../errors.js';
 import { codeColumn, DuckSession, duckMessage, float64Column, literal, uint8Column } from './duck.js';
 import { dedupeBoundaries, RunningStats, type NumericStats } from './encoders/numeric.js';
@@ -10,7 +11,7 @@ import { fitVocab, sortScenarioValues } from './encoders/vocab.js';
 import { FeatureEncoder, type FieldState } from './feature-encoder.js';
 import { labelRuleSql, type LabelRule } from './label-rule.js';
 import type { ColumnRequest, Source } from './read.js';
-import { SPLITS, type DatasetConfig, type SplitName, type SplitSpec } from './schema.js';
+import { SPLITS, type DatasetConfig, type SplitSpec } from './schema.js';
 
 /** The columns to read for a list of (possibly unfitted) fields: field i reads into alias c<i>. */
 export function columnRequests(
@@ -158,7 +159,7 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
 
 /**
  * The second pass: the code table, one row per input row in input order (rowid = position), holding every
- * categorical cell as its ENUM code (k<i>, or k<i>_<pos> for multi fields, -1 = no token), numerics as DOUBLE
+ * categorical cell as its code (k<i>, or k<i>_<pos> for multi fields, n = no token), numerics as DOUBLE
  * (NaN when missing), the split and the 0/1 label (NULL when unusable). Everything after this works on integers.
  * Returns a view over it that adds __rid and, for ratio splits, the split.
  */
@@ -546,4 +547,3 @@ export function columnLayout(encoder: FeatureEncoder): { key: ColumnKey; dtype: 
   ];
 }
 
-export const SPLIT_INDEX: Record<SplitName, number> = { train: 0, validation: 1, test: 2 };
