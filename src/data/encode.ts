@@ -33,7 +33,8 @@ export function columnRequests(
     const type = f.source === 'multi' ? 'tokens' : f.source === 'categorical' ? 'text' : 'number';
     out.push({ alias: `c${i}`, column: f.column, type, separator: separators[i] ?? undefined, purpose: `feature '${f.name}'` });
   });
-  extraColumns.forEach((c, j) => out.push({ alias: `x${j}`, column: c, type: 'number', purpose: 'extra_columns' }));
+  // At prediction time (label optional) the carried columns are optional too: absent ones read as NaN.
+  extraColumns.forEach((c, j) => out.push({ alias: `x${j}`, column: c, type: 'number', purpose: 'extra_columns', optional: labelOptional }));
   return out;
 }
 
@@ -207,7 +208,7 @@ export async function createCodeTable(
     else if (f.source === 'multi') for (let k = 1; k <= f.maxLen!; k++) cols.push(`${lookup(i, `c${i}`, k)} AS k${i}_${k}`);
     else cols.push(`coalesce(p.c${i}, 'NaN'::DOUBLE) AS k${i}`);
   });
-  for (let j = 0; j < extraCount; j++) cols.push(`coalesce(p.x${j}, 'NaN'::DOUBLE) AS x${j}`);
+  for (let j = 0; j < extraCount; j++) cols.push(`${source.has(`x${j}`) ? `coalesce(p.x${j}, 'NaN'::DOUBLE)` : `'NaN'::DOUBLE`} AS x${j}`);
   const table = `${source.id}_codes`;
   const byJoin = joins.length > 0;
   const input = source.relation({ kind: 'second', enumTypes: byJoin ? new Map() : enumTypes, position: byJoin });

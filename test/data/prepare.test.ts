@@ -262,6 +262,16 @@ describe('encoder round trip', () => {
     expect(enc.hasLabel).toBe(false);
     expect(enc.ids).toEqual(p.test.ids);
     expect(enc.numeric).toEqual(p.test.numeric);
+    // Carried columns (extra_columns) are optional at prediction time too: absent ones read as NaN.
+    const withExtra = await prepareDataset(tinyConfig({ extra_columns: ['clicks_seen'], features: [{ name: 'user', kind: 'categorical' }] }), { cache: false }).catch((e: Error) => e);
+    expect(withExtra).toBeInstanceOf(Error);
+    const carried = await prepareDataset(tinyConfig({ extra_columns: ['rating'], features: [{ name: 'user', kind: 'categorical' }] }), { cache: false });
+    expect(Array.from((carried.test.extra.rating as Float64Array))).toEqual([4, 3, 5, 2]);
+    const slim = cols.filter((c) => c !== 'rating');
+    writeFileSync(join(dir, 'slim.csv'), `${slim.join(',')}\n${rows.map((r) => slim.map((c) => r[c]).join(',')).join('\n')}\n`);
+    const noRating = await encodeFile(carried.encoder, join(dir, 'slim.csv'));
+    expect(Array.from(noRating.extra.rating as Float64Array).every(Number.isNaN)).toBe(true);
+    expect(noRating.ids.user).toEqual(carried.test.ids.user);
     const labelled = await encodeFile(p.encoder, join(fixtures, 'tiny.csv'), { requireLabel: true });
     expect(labelled.rows).toBe(24);
     expect(labelled.hasLabel).toBe(true);
