@@ -173,7 +173,11 @@ export class Source {
         cols.push(`([${this.files.map((f) => f.firstRid).join(', ')}][${fileIndex} + 1] + file_row_number)::BIGINT AS __pos`);
         return `SELECT ${cols.join(', ')} FROM read_parquet(${listLiteral(g.files)}, file_row_number = true)`;
       }
-      return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, pass.kind === 'second' || this.onBadRow === 'skip')}`;
+      // DuckDB's JSON reader turns a line it cannot parse into a row of NULLs (with ignore_errors): drop those.
+      const unparsed = this.format === 'jsonl' && this.onBadRow === 'skip'
+        ? ` WHERE NOT (${[...new Set(this.columns.map((c) => c.column))].map((c) => `${ident(c)} IS NULL`).join(' AND ')})`
+        : '';
+      return `SELECT ${cols.join(', ')} FROM ${readerSql(this.format, g.files, this.csv, types, rejects, pass.kind === 'second' || this.onBadRow === 'skip')}${unparsed}`;
     }).join(' UNION ALL ');
   }
 

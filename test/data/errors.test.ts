@@ -89,6 +89,21 @@ describe('bad data files', () => {
     expect(skipped.train.rows).toBe(2);
   });
 
+  it('JSONL lines that do not parse: an error naming the file, or skipped and counted', async () => {
+    const lines = GOOD.map((l) => {
+      const [a, x, sc, y, sp] = l.split(',');
+      return JSON.stringify({ a, x: Number(x), s: sc, y: Number(y), sp });
+    });
+    const text = `${lines[0]}\nthis is not json\n${lines.slice(1).join('\n')}\n`;
+    const e = await optmsmError(() => prepareDataset(dataset('bad.jsonl', text), { cache: false }));
+    expect(e.code).toBe('E_DATA_BAD_ROW');
+    expect(e.message).toContain('bad.jsonl');
+    const skipped = await prepareDataset(dataset('bad2.jsonl', text, { on_bad_row: 'skip' }), { cache: false });
+    expect(skipped.report.skippedRows).toBe(1);
+    expect(skipped.report.badRows[0]!.message).toBe('1 lines are not JSON objects');
+    expect(skipped.train.rows + skipped.validation.rows + skipped.test.rows).toBe(4);
+  });
+
   it('an unterminated quote', async () => {
     const text = `${HEADER}\nk1,1.5,A,1,train\n"k2,2.5,B,0,train\n`;
     const e = await optmsmError(() => prepareDataset(dataset('quote.csv', text), { cache: false }));
