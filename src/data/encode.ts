@@ -376,6 +376,7 @@ export async function fitEncoder(
     scenario: { column: config.scenario.column, values },
     fields: planned,
     extraColumns: config.extraColumns,
+    input: { format: config.format, csv: config.csv },
   });
 }
 

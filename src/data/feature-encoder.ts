@@ -52,6 +52,11 @@ const encoderStateSchema = z.strictObject({
   scenario: z.strictObject({ column: z.string(), values: z.array(z.string()) }),
   fields: z.array(fieldStateSchema),
   extraColumns: z.array(z.string()),
+  /** How the training data was read: prediction-time files default to the same format and CSV dialect. */
+  input: z.strictObject({
+    format: z.enum(['csv', 'parquet', 'jsonl']).nullable(),
+    csv: z.strictObject({ delimiter: z.string(), quote: z.string(), escape: z.string().nullable(), header: z.boolean() }),
+  }).optional(),
   checksum: z.string(),
 });
 export type EncoderState = z.infer<typeof encoderStateSchema>;

@@ -234,10 +234,13 @@ export interface EncodeFileOptions {
 
 /** Reads a raw data file (or directory/glob) and encodes it with a fitted encoder, as at training time. */
 export async function encodeFile(encoder: FeatureEncoder, file: string, options: EncodeFileOptions = {}): Promise<EncodedColumns> {
-  const csv: CsvOptions = { delimiter: ',', quote: '"', escape: null, header: true, ...options.csv };
+  // Defaults: the format and CSV dialect the encoder was trained on.
+  const trained = encoder.state.input;
+  const csv: CsvOptions = { ...(trained?.csv ?? { delimiter: ',', quote: '"', escape: null, header: true }), ...options.csv };
   return withSession({ threads: options.threads }, undefined, async (session) => {
     const files = await expandFiles(session, [resolve(file)], options.format ?? null);
-    const format = resolveFormat({ format: options.format ?? null }, files);
+    // An explicit format wins; else the file's extension; else the training format.
+    const format = options.format ?? formatOf(files[0]!) ?? resolveFormat({ format: trained?.format ?? null }, files);
     const fields = encoder.state.fields;
     const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
     const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);

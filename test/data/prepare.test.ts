@@ -1,7 +1,7 @@
 // prepareDataset on the tiny fixture: every feature kind, train-only fitting, deterministic ids, the cache, and
 // the same encoding from CSV, Parquet and JSONL.
 import { DuckDBInstance } from '@duckdb/node-api';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +250,18 @@ describe('encoder round trip', () => {
     expect(enc.ids.user![1]).toBe(1);
     expect(Array.from(enc.ids.tags!.subarray(3, 6))).toEqual([1, 3, 0]);
     expect(enc.hasLabel).toBe(false);
+  });
+
+  it('encodeFile reads files in the dialect the encoder was trained on', async () => {
+    const dir = tempDir();
+    const tsv = readFileSync(join(fixtures, 'tiny.csv'), 'utf8').replaceAll(',', '\t');
+    writeFileSync(join(dir, 'tiny.tsv'), tsv);
+    const p = await prepareDataset(tinyConfig({ files: join(dir, 'tiny.tsv'), csv: { delimiter: '\t' } }), { cache: false });
+    const file = join(dir, 'enc.json');
+    p.encoder.save(file);
+    const enc = await encodeFile(FeatureEncoder.load(file), join(dir, 'tiny.tsv'));
+    expect(enc.rows).toBe(24);
+    expect(Array.from(enc.ids.user!.subarray(20))).toEqual(Array.from(p.test.ids.user!));
   });
 
   it('encodeFile reads a raw file with the saved encoder (label optional)', async () => {
