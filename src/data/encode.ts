@@ -397,7 +397,7 @@ export function planFields(config: DatasetConfig): FieldState[] {
     }
     const fill = typeof f.fill === 'number' ? f.fill : null;
     if (f.buckets !== null) {
-      // boundaries holds B-1 placeholders until fitEncoder replaces them with the training quantiles.
+      // boundaries starts as B-1 zeros; fitEncoder sets them to the training quantiles.
       return { source: 'bucket', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, boundaries: new Array<number>(f.buckets - 1).fill(0), stats: EMPTY_STATS, fill };
     }
     return { source: 'numeric', name: f.name, column: f.column, scope: f.scope, normalize: f.normalize, stats: EMPTY_STATS, fill };

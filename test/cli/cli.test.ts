@@ -82,4 +82,15 @@ describe('optmsm CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('E_RUN_NOT_FOUND');
   });
+
+  it('synth writes data and a dataset config that train reads', () => {
+    const out = join(dataset.dir, 'synth.csv');
+    const configFile = join(dataset.dir, 'synth.yaml');
+    const result = optmsm('synth', '--out', out, '--rows', '3000', '--users', '50', '--items', '40', '--config', configFile);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/oracle AUC/);
+    expect(result.stdout).toMatch(/all\s+3000\s+0\.\d{4}/);
+    const trained = optmsm('train', '--config', configFile, '--model', 'shared-bottom', '--epochs', '1', '--out', join(dataset.dir, 'synth-run'));
+    expect(trained.code).toBe(0);
+  });
 });
