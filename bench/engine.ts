@@ -34,10 +34,11 @@ const program = new Command()
   .option('--rounds <n>', 'alternating rounds per vocabulary', '2')
   .option('--threads <n>', 'onnxruntime intra-op threads', '2')
   .option('--sparse-threads <n>', 'threads for the sparse update (1 or 2)', '2')
+  .option('--spinning <mode>', 'onnxruntime thread spinning: auto (off with the helper thread), on, off', 'auto')
   .option('--no-torch', 'skip the PyTorch peer')
   .option('--child <dir>', 'internal: run one measurement of this engine on the data in <dir>');
 program.parse();
-const opts = program.opts<{ vocab: string; steps: string; rounds: string; threads: string; sparseThreads: string; torch: boolean; child?: string }>();
+const opts = program.opts<{ vocab: string; steps: string; rounds: string; threads: string; sparseThreads: string; spinning: string; torch: boolean; child?: string }>();
 
 if (opts.child) await child(opts.child);
 else await main();
@@ -96,7 +97,7 @@ function lastJsonLine(stdout: string, what: string): Measurement {
 }
 
 function runChild(dir: string, steps: number): Measurement {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', dir, '--steps', String(steps), '--threads', opts.threads, '--sparse-threads', opts.sparseThreads];
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', dir, '--steps', String(steps), '--threads', opts.threads, '--sparse-threads', opts.sparseThreads, '--spinning', opts.spinning];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`the optmsm run failed (exit ${r.status})`);
   return lastJsonLine(r.stdout, 'the optmsm run');
@@ -114,7 +115,11 @@ async function child(dir: string): Promise<void> {
   const compiled = compile(buildReferenceModel(meta.V));
   const model = await createReferenceEngine(
     { vocab: meta.V, compiled, theta: thetaFromTorch(compiled.params, readInto(join(dir, 'theta.bin'), new Float32Array(compiled.thetaSize))), table: null, batches: [] },
-    { threads: Number(opts.threads), sparseThreads: Number(opts.sparseThreads) === 1 ? 1 : 2 },
+    {
+      threads: Number(opts.threads),
+      sparseThreads: Number(opts.sparseThreads) === 1 ? 1 : 2,
+      ...(opts.spinning === 'auto' ? {} : { spinning: opts.spinning === 'on' }),
+    },
   );
   // Straight into the model's table: a transient copy of a 1M-row table would count in the peak RSS.
   readInto(join(dir, 'emb.bin'), model.store.table('emb').data);
