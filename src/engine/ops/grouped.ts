@@ -89,8 +89,8 @@ export const groupedOps = {
       const shape = c.node('Shape', [key])[0];
       const count = c.node('Cast', [c.node('Gather', [shape, c.scalar(0, 'int32')], { axis: 0 })[0]], { to: 6 })[0];
       const rows = c.node('Range', [c.scalar(0, 'int32'), count, c.scalar(1, 'int32')])[0];
-      const toDouble = (t: string) => c.node('Cast', [t], { to: 11 })[0];
-      const unique = c.node('Add', [c.node('Mul', [toDouble(key), toDouble(count)])[0], toDouble(rows)])[0];
+      const asDouble = (t: string) => c.node('Cast', [t], { to: 11 })[0];
+      const unique = c.node('Add', [c.node('Mul', [asDouble(key), asDouble(count)])[0], asDouble(rows)])[0];
       const [, indices] = c.node('TopK', [unique, shape], { axis: 0, largest: 0, sorted: 1 }, 2);
       return c.node('Cast', [indices], { to: 6 })[0];
     },
