@@ -144,6 +144,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     // Epoch lines written after the checkpoint belong to the lost epoch: drop them so the log matches the state.
     rewriteJsonl(files.log, readJsonl(files.log).entries.filter((e) => typeof e.epoch === 'number' && e.epoch <= state.epoch));
     log(`resuming from the checkpoint after epoch ${state.epoch} (${state.checkpoint})`);
+  } else if (options.resume) {
+    log(`no checkpoint in ${files.dir}: training from the start`);
   }
   const early = new EarlyStopping(train.earlyStopping, state.earlyStopping);
   const jsonl = JsonlLog.open(files.log, { truncate: !options.resume });
