@@ -1,5 +1,6 @@
 // One error class for everything a user can cause, catalogued by code (docs/errors.md lists every code).
 // A failed internal assertion is a different type: it means a bug in optmsm, not bad input.
+import type { ZodError } from 'zod';
 
 export const ERROR_CODES = {
   E_CONFIG_INVALID: 'A configuration file or option does not match its schema.',
@@ -65,6 +66,43 @@ export class OptmsmError extends Error {
     lines.push(`  [${this.code}]`);
     return lines.join('\n');
   }
+}
+
+export interface ZodErrorContext {
+  /** The file the value came from: it starts the message and the location. */
+  file?: string;
+  /** Starts the message when there is no file, e.g. "model 'optmsm'". */
+  name?: string;
+  /** Key path of the validated value inside its file, e.g. 'train' or 'model'. */
+  prefix?: string;
+  /** What an unknown key should have been, e.g. "only the keys documented in docs/data.md". */
+  knownKeys?: string;
+}
+
+/**
+ * The first issue of a failed schema parse at an edge (configs, flags, request bodies) as one OptmsmError that
+ * names the key path; an unknown key gets E_CONFIG_UNKNOWN_KEY, anything else E_CONFIG_INVALID.
+ */
+export function fromZodError(error: ZodError, context: ZodErrorContext): OptmsmError {
+  const issue = error.issues[0]!;
+  const at = (path: readonly PropertyKey[]) => [context.prefix, ...path.map(String)].filter(Boolean).join('.');
+  const where = (path: string) => (context.file ? `${context.file}: ${path || '(root)'}` : path || '(root)');
+  const label = context.file ?? context.name ?? 'config';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    const parent = at(issue.path);
+    return new OptmsmError('E_CONFIG_UNKNOWN_KEY', `${label}: unknown key ${keys}${parent ? ` in ${parent}` : ''}`, {
+      location: where(at([...issue.path, issue.keys[0]!])),
+      expected: context.knownKeys,
+      found: keys,
+    });
+  }
+  const path = at(issue.path);
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
+  return new OptmsmError('E_CONFIG_INVALID', `${label}: ${path || '(root)'}: ${issue.message}${more}`, {
+    location: where(path),
+    expected: issue.message,
+  });
 }
 
 export class InternalError extends Error {

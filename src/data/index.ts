@@ -1,7 +1,7 @@
 // The data room's public surface (docs/architecture.md, "data"; docs/data.md for the schema and formats).
 export type { EncodedColumns, FieldInfo } from './types.js';
 export {
-  loadDatasetConfig, parseDatasetConfig, datasetConfigSchema, SPLITS,
+  loadDatasetConfig, parseDatasetConfig, readConfigFile, datasetConfigSchema, SPLITS,
   type DatasetConfig, type DatasetConfigInput, type FeatureSpec, type SyntheticSpec, type SplitName, type SplitSpec, type CsvOptions, type DataFormat,
 } from './schema.js';
 export { parseLabelRule, applyLabelRule, type LabelRule } from './label-rule.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { OptmsmError } from '../errors.js';
+import { fromZodError, OptmsmError } from '../errors.js';
 import { parseLabelRule, type LabelRule } from './label-rule.js';
 
 const scopeSchema = z.enum(['shared', 'specific']).default('shared').describe('shared, or scenario-specific');
@@ -208,7 +208,7 @@ const toList = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 /** Validates a parsed config object; `source` names it in errors and `baseDir` anchors relative paths. */
 export function parseDatasetConfig(raw: unknown, source: string, baseDir: string): DatasetConfig {
   const result = datasetConfigSchema.safeParse(raw);
-  if (!result.success) throw zodToOptmsm(result.error, source);
+  if (!result.success) throw fromZodError(result.error, { file: source, knownKeys: 'only the keys documented in docs/data.md' });
   const c = result.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const files = typeof c.files === 'string' || Array.isArray(c.files)
@@ -306,43 +306,26 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
   };
 }
 
-/** Reads a YAML or JSON dataset config; relative data paths resolve against the config file's directory. */
-export function loadDatasetConfig(file: string): DatasetConfig {
-  const path = resolve(file);
+/** Reads and parses a YAML or JSON config file (any of optmsm's configs), or says clearly why it cannot. */
+export function readConfigFile(file: string): unknown {
+  const json = extname(file) === '.json';
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolve(file), 'utf8');
   } catch (e) {
-    throw new OptmsmError('E_CONFIG_NOT_FOUND', `cannot read dataset config ${file}: ${(e as Error).message}`, {
-      location: file,
-    });
+    throw new OptmsmError('E_CONFIG_NOT_FOUND', `cannot read config ${file}: ${(e as Error).message}`, { location: file });
   }
-  let raw: unknown;
   try {
-    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    return json ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new OptmsmError('E_CONFIG_INVALID', `${file} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`, {
+    throw new OptmsmError('E_CONFIG_INVALID', `${file} is not valid ${json ? 'JSON' : 'YAML'}: ${(e as Error).message}`, {
       location: file,
     });
   }
-  return parseDatasetConfig(raw, file, dirname(path));
 }
 
-function zodToOptmsm(error: z.ZodError, source: string): OptmsmError {
-  const issue = error.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.join(', ');
-    const at = path ? `${path}.${issue.keys[0]}` : issue.keys[0]!;
-    return new OptmsmError('E_CONFIG_UNKNOWN_KEY', `${source}: unknown key ${keys}${path ? ` in ${path}` : ''}`, {
-      location: `${source}: ${at}`,
-      expected: 'only the keys documented in docs/data.md',
-      found: keys,
-    });
-  }
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
-  return new OptmsmError('E_CONFIG_INVALID', `${source}: ${path || '(root)'}: ${issue.message}${more}`, {
-    location: `${source}: ${path || '(root)'}`,
-    expected: issue.message,
-  });
+/** Reads a YAML or JSON dataset config; relative data paths resolve against the config file's directory. */
+export function loadDatasetConfig(file: string): DatasetConfig {
+  return parseDatasetConfig(readConfigFile(file), file, dirname(resolve(file)));
 }
+

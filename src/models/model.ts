@@ -7,7 +7,7 @@ import {
   reduceSum, reshape, sigmoid, slice, unsqueeze,
   type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
-import { OptmsmError } from '../errors.js';
+import { fromZodError, OptmsmError } from '../errors.js';
 import type { FieldInfo } from '../data/index.js';
 
 export type { FieldInfo };
@@ -70,17 +70,11 @@ function camel(key: string): string {
 export function resolveModelConfig(definition: ModelDefinition, raw: unknown = {}): Record<string, unknown> {
   const parsed = definition.config.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const unknownKey = issue.code === 'unrecognized_keys';
-    const path = [...issue.path, ...(unknownKey ? issue.keys : [])].join('.');
-    throw new OptmsmError(
-      unknownKey ? 'E_CONFIG_UNKNOWN_KEY' : 'E_CONFIG_INVALID',
-      `model '${definition.name}': ${issue.message}`,
-      {
-        location: path ? `model.${path}` : 'model',
-        hint: unknownKey ? `known keys: ${Object.keys(definition.config.shape).join(', ')}` : undefined,
-      },
-    );
+    throw fromZodError(parsed.error, {
+      name: `model '${definition.name}'`,
+      prefix: 'model',
+      knownKeys: Object.keys(definition.config.shape).join(', '),
+    });
   }
   return parsed.data as Record<string, unknown>;
 }

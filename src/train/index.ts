@@ -1,5 +1,5 @@
 // The train room's public surface: run configs, the trainer, run directories, the bench, and report rendering.
-export { configError, loadRunConfig, parseTrainConfig, runConfigSchema, type RunConfig } from './experiment.js';
+export { loadRunConfig, parseTrainConfig, runConfigSchema, type RunConfig } from './experiment.js';
 export { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './train-config.js';
 export { epochOrder, evaluateSplit, predictColumns, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 export { loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
