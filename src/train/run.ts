@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type PreparedDataset, prepareDataset } from '../data/index.js';
 import { exportModel } from '../engine/index.js';
+import { getModel, resolveModelConfig } from '../models/index.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
@@ -56,8 +57,9 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const dir = resolve(options.out);
   mkdirSync(dir, { recursive: true });
 
-  const data = options.data ?? (await loadData(config, log));
   const modelConfig = { ...(config.models[model] ?? {}), ...(options.modelOverrides ?? {}) };
+  resolveModelConfig(getModel(model), modelConfig); // a bad model name or option fails before the data is read
+  const data = options.data ?? (await loadData(config, log));
   const result = await trainModel({
     data, model, modelConfig, train, seed, dir, resume: options.resume, log, progress: options.progress,
   });

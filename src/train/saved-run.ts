@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type EncodedColumns, FeatureEncoder, type FieldInfo } from '../data/index.js';
-import { Session } from '../engine/index.js';
+import { batchIterator, type EncodedColumns, FeatureEncoder } from '../data/index.js';
+import { type Feed, Session } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { runMetricsSchema, type RunMetrics } from '../metrics/index.js';
 import { readJsonFileSync } from './checkpoint-io.js';
@@ -65,35 +65,18 @@ export async function loadRun(dir: string, options: { threads?: number } = {}): 
   return { dir, config, encoder, session, metrics };
 }
 
-/** Feeds of the exported model for rows [start, end) of `columns`: `ids/<field>`, `numeric`, `scenario`. */
-function exportFeeds(fields: readonly FieldInfo[], columns: EncodedColumns, start: number, end: number) {
-  const size = end - start;
-  const feeds: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = {
-    scenario: { data: columns.scenario.subarray(start, end), shape: [size] },
-  };
-  const numericFields = fields.filter((f) => f.kind === 'numeric');
-  if (numericFields.length > 0) {
-    const numeric = new Float32Array(size * numericFields.length);
-    numericFields.forEach((f, k) => {
-      const source = columns.numeric[f.name];
-      for (let i = 0; i < size; i++) numeric[i * numericFields.length + k] = source[start + i];
-    });
-    feeds.numeric = { data: numeric, shape: [size, numericFields.length] };
-  }
-  for (const f of fields) {
-    if (f.kind === 'numeric') continue;
-    feeds[`ids/${f.name}`] = { data: columns.ids[f.name].subarray(start * f.maxLen, end * f.maxLen), shape: [size, f.maxLen] };
-  }
-  return feeds;
-}
-
-/** Click probabilities of every row of `columns` from the run's exported model. */
+/** Click probabilities of every row of `columns` from the run's exported model (inputs ids/<field>, numeric, scenario). */
 export async function scoreColumns(run: SavedRun, columns: EncodedColumns, batchSize = 16384): Promise<Float32Array> {
+  const fields = run.config.fields;
   const probability = new Float32Array(columns.rows);
-  for (let start = 0; start < columns.rows; start += batchSize) {
-    const end = Math.min(start + batchSize, columns.rows);
-    const out = await run.session.run(exportFeeds(run.config.fields, columns, start, end));
+  let start = 0;
+  for (const batch of batchIterator(columns, { batchSize, shuffle: false, fields })) {
+    const feeds: Record<string, Feed> = { scenario: { data: batch.scenario, shape: [batch.size] } };
+    if (batch.numericFields.length > 0) feeds.numeric = { data: batch.numeric, shape: [batch.size, batch.numericFields.length] };
+    for (const f of fields) if (f.kind !== 'numeric') feeds[`ids/${f.name}`] = { data: batch.idsByName[f.name], shape: [batch.size, f.maxLen] };
+    const out = await run.session.run(feeds);
     probability.set(out['out/probability'].data as Float32Array, start);
+    start += batch.size;
   }
   return probability;
 }

@@ -4,14 +4,14 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { EncodedColumns, PreparedDataset } from '../data/index.js';
-import { type CompiledModel, compile, EngineModel, type EngineBatch, Rng } from '../engine/index.js';
+import { batchIterator, type EncodedColumns, type PreparedDataset } from '../data/index.js';
+import { type CompiledModel, compile, EngineModel, type EngineBatch } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { evaluateByScenario, type SplitMetrics } from '../metrics/index.js';
 import { buildCtrGraph, countParameters, getModel, type ParameterCounts, resolveModelConfig } from '../models/index.js';
 import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import { EarlyStopping, earlyStoppingStateSchema } from './early-stopping.js';
-import { BatchAssembler, embeddingFields } from './engine-batch.js';
+import { embeddingFields, toEngineBatch } from './engine-batch.js';
 import { JsonlLog, readJsonl, rewriteJsonl } from './jsonl-log.js';
 import { createProgress } from './progress.js';
 import { createLrSchedule, lrScheduleStateSchema } from './schedules.js';
@@ -57,27 +57,13 @@ const trainerStateSchema = z.strictObject({
 });
 type TrainerState = z.infer<typeof trainerStateSchema>;
 
-/** Seeded per-epoch order of the training rows: the same seed and epoch give the same batches on every run. */
-export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
-  const order = new Uint32Array(rows);
-  for (let i = 0; i < rows; i++) order[i] = i;
-  const rng = new Rng(seed * 7919 + epoch + 1);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = rng.nextU32() % (i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
-}
-
 export async function predictColumns(engine: EngineModel, data: PreparedDataset, columns: EncodedColumns, batchSize: number): Promise<Float32Array> {
-  const assembler = new BatchAssembler(data.fields, Math.min(batchSize, Math.max(columns.rows, 1)));
   const probability = new Float32Array(columns.rows);
-  for (let start = 0; start < columns.rows; start += batchSize) {
-    const end = Math.min(start + batchSize, columns.rows);
-    const out = await engine.predict(assembler.assemble(columns, start, end));
+  let start = 0;
+  for (const batch of batchIterator(columns, { batchSize, shuffle: false, fields: data.fields })) {
+    const out = await engine.predict(toEngineBatch(batch));
     probability.set(out.probability, start);
+    start += batch.size;
   }
   return probability;
 }
@@ -149,29 +135,30 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const early = new EarlyStopping(train.earlyStopping, state.earlyStopping);
   const jsonl = JsonlLog.open(files.log, { truncate: !options.resume });
-  const assembler = new BatchAssembler(data.fields, train.batchSize);
   let validation: SplitMetrics | null = null;
 
   try {
     for (let epoch = state.epoch; epoch < train.epochs && !early.stopped; epoch++) {
       const started = performance.now();
-      const order = epochOrder(data.train.rows, seed, epoch);
       const progress = createProgress({ total: data.train.rows, label: `epoch ${epoch + 1}/${train.epochs}`, stream: options.progress ?? process.stderr });
       let lossSum = 0;
       let lossRows = 0;
+      let done = 0;
+      let step = epoch * stepsPerEpoch;
       const auxSum: Record<string, number> = {};
-      for (let start = 0, step = epoch * stepsPerEpoch; start < data.train.rows; start += train.batchSize, step++) {
-        const end = Math.min(start + train.batchSize, data.train.rows);
+      for (const batch of batchIterator(data.train, { batchSize: train.batchSize, seed, epoch, fields: data.fields })) {
         const factor = schedule.factorAt(step, epoch);
         engine.setLearningRate(train.optimizer.lr * factor, sparseBaseLr * factor);
-        const result = await trainStepAt(engine, assembler.assemble(data.train, start, end, order), epoch, start / train.batchSize, state.checkpoint);
+        const result = await trainStepAt(engine, toEngineBatch(batch), epoch, step - epoch * stepsPerEpoch, state.checkpoint);
         if (!result.skipped) {
-          lossSum += result.loss * (end - start);
-          lossRows += end - start;
-          for (const [k, v] of Object.entries(result.aux)) auxSum[k] = (auxSum[k] ?? 0) + v * (end - start);
+          lossSum += result.loss * batch.size;
+          lossRows += batch.size;
+          for (const [k, v] of Object.entries(result.aux)) auxSum[k] = (auxSum[k] ?? 0) + v * batch.size;
         }
+        done += batch.size;
+        step++;
         const elapsed = (performance.now() - started) / 1000;
-        progress.update(end, { loss: lossRows ? lossSum / lossRows : Number.NaN, samplesPerSecond: end / elapsed });
+        progress.update(done, { loss: lossRows ? lossSum / lossRows : Number.NaN, samplesPerSecond: done / elapsed });
       }
       progress.stop();
       const trainSeconds = (performance.now() - started) / 1000;
