@@ -11,6 +11,7 @@ import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
 import { type BenchOracle, renderBenchTable, summariseBench, type BenchSummary } from './report.js';
 import { loadData, runTraining } from './run.js';
+import { hasCheckpoint } from './trainer.js';
 
 export interface BenchEntry {
   model: string;
@@ -98,7 +99,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       log(`${entryLabel(entry)} seed ${seed}: training`);
       const { metrics } = await runTraining({
         config, model: entry.model, modelOverrides: entry.overrides, variant: entry.variant, seed, out: dir, data,
-        epochs: options.epochs, resume: existsSync(join(dir, 'checkpoints', 'trainer.json')), log, progress: options.progress,
+        epochs: options.epochs, resume: hasCheckpoint(dir), log, progress: options.progress,
       });
       runs.push(metrics);
       log(`${entryLabel(entry)} seed ${seed}: test AUC ${metrics.test.auc?.toFixed(4) ?? 'n/a'}`);

@@ -1,7 +1,7 @@
 // One training run from a run config to a finished run directory: the resolved config, the feature encoder, the
 // best weights, the self-contained inference model.onnx, the epoch log and metrics.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type PreparedDataset, prepareDataset } from '../data/index.js';
 import { exportModel } from '../engine/index.js';
@@ -11,7 +11,7 @@ import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
 import { RUN_FILES } from './saved-run.js';
 import type { TrainConfig } from './train-config.js';
-import { evaluateSplit, type TrainResult, trainModel } from './trainer.js';
+import { evaluateSplit, saveAtomic, type TrainResult, trainModel } from './trainer.js';
 
 export interface RunOptions {
   config: RunConfig;
@@ -67,9 +67,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
 
   const { engine, compiled } = result;
   data.encoder.save(join(dir, RUN_FILES.encoder));
-  const weights = join(dir, RUN_FILES.weights);
-  engine.save(`${weights}.tmp`);
-  renameSync(`${weights}.tmp`, weights);
+  saveAtomic(engine, join(dir, RUN_FILES.weights));
   const onnx = exportModel(
     compiled,
     { theta: engine.theta, buffers: engine.buffers },
@@ -94,7 +92,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     scenarios: data.scenarios,
     code_version: codeVersion(),
   });
-  const metrics: RunMetrics = {
+  const metrics: RunMetrics & { epochs_run: number; skipped_batches: number; best_epoch_defined: boolean } = {
     model,
     ...(options.variant ? { variant: options.variant } : {}),
     seed,
@@ -103,7 +101,9 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     validation: result.validation,
     train: { seconds: result.seconds, samples_per_second: result.samplesPerSecond },
     parameters: result.parameters,
-    ...{ epochs_run: result.epochsRun, skipped_batches: result.skippedBatches, best_epoch_defined: result.bestEpoch !== null },
+    epochs_run: result.epochsRun,
+    skipped_batches: result.skippedBatches,
+    best_epoch_defined: result.bestEpoch !== null,
   };
   writeJsonAtomicSync(join(dir, RUN_FILES.metrics), metrics);
   writeFileSync(join(dir, 'README.txt'), runReadme(model, seed));

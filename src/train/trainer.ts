@@ -245,7 +245,12 @@ function checkpointFiles(dir: string) {
   };
 }
 
-function saveAtomic(engine: EngineModel, file: string): void {
+/** Whether `dir` holds a training checkpoint that `resume` can continue from. */
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(checkpointFiles(dir).state);
+}
+
+export function saveAtomic(engine: EngineModel, file: string): void {
   const tmp = `${file}.tmp`;
   engine.save(tmp);
   renameSync(tmp, file);
