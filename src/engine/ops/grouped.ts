@@ -29,6 +29,14 @@ function member(c: EmitContext, w: Tensor, s: number): string {
   return c.node('Gather', [c.name(w), c.scalar(s, 'int32')], { axis: 0 })[0];
 }
 
+/** The batch size of a [B] tensor as a shape, as an int32 count, and the int32 row indices 0..B-1. */
+function rowRange(c: EmitContext, name: string): { shape: string; count: string; rows: string } {
+  const shape = c.node('Shape', [name])[0];
+  const count = c.node('Cast', [c.node('Gather', [shape, c.scalar(0, 'int32')], { axis: 0 })[0]], { to: 6 })[0];
+  const rows = c.node('Range', [c.scalar(0, 'int32'), count, c.scalar(1, 'int32')])[0];
+  return { shape, count, rows };
+}
+
 const scenarios = (offsets: Tensor) => (offsets.shape[0] as number) - 1;
 
 export const groupedOps = {
@@ -86,9 +94,7 @@ export const groupedOps = {
     },
     emit: (c, n) => {
       const key = c.name(n.inputs[0]);
-      const shape = c.node('Shape', [key])[0];
-      const count = c.node('Cast', [c.node('Gather', [shape, c.scalar(0, 'int32')], { axis: 0 })[0]], { to: 6 })[0];
-      const rows = c.node('Range', [c.scalar(0, 'int32'), count, c.scalar(1, 'int32')])[0];
+      const { shape, count, rows } = rowRange(c, key);
       const asDouble = (t: string) => c.node('Cast', [t], { to: 11 })[0];
       const unique = c.node('Add', [c.node('Mul', [asDouble(key), asDouble(count)])[0], asDouble(rows)])[0];
       const [, indices] = c.node('TopK', [unique, shape], { axis: 0, largest: 0, sorted: 1 }, 2);
@@ -105,8 +111,7 @@ export const groupedOps = {
     },
     emit: (c, n) => {
       const perm = c.name(n.inputs[0]);
-      const count = c.node('Cast', [c.node('Gather', [c.node('Shape', [perm])[0], c.scalar(0, 'int32')], { axis: 0 })[0]], { to: 6 })[0];
-      const rows = c.node('Range', [c.scalar(0, 'int32'), count, c.scalar(1, 'int32')])[0];
+      const { rows } = rowRange(c, perm);
       return c.node('ScatterElements', [rows, perm, rows], { axis: 0 })[0];
     },
     vjp: () => [null],
