@@ -1,9 +1,11 @@
 // matmul (2-D and batched, with transpose flags so VJPs never emit Transpose for 2-D operands) and the
-// linear layer. 2-D products are emitted as Gemm, which applies transA/transB for free.
+// linear layer. 2-D products are emitted as Gemm, which applies transA/transB for free. A product with a
+// per-sample generated weight is rewritten so that the weight is never materialised (factoredGeneratedProduct).
 import { type Dim, type Tensor, broadcastShapes, hasBatch } from '../tensor.js';
-import { type OutInfo, shapeError } from '../trace.js';
+import { type OutInfo, currentTrace, shapeError } from '../trace.js';
+import { add } from './elementwise.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
-import { flatten } from './shape.js';
+import { flatten, reshape, squeeze, transpose, unsqueeze } from './shape.js';
 
 interface MatmulAttrs {
   transA: boolean;
@@ -79,7 +81,34 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  return mm(a, b, false, false);
+  return factoredGeneratedProduct(a, b) ?? mm(a, b, false, false);
+}
+
+/**
+ * x [B, 1, K] @ W(c), where W(c) = reshape(c W + b, [B, K, M]) is a weight generated per sample from c [B, H]
+ * (a hypernetwork layer), computed as
+ *   Σ_h c_h (x W_h) + x b_KM,   W_h = W[h] viewed as [K, M], b_KM = b viewed as [K, M]
+ * which is the same sum in another order. The per-sample weights [B, K, M] are never formed: the largest
+ * tensor is x W_h for all h, [B, H, M], in the forward pass and in every gradient. The FLOPs are the same, but
+ * the unfactored form is memory-bound on W(c) four times over (the product, its gradient, the generator's
+ * weight gradient and its bias gradient, a ReduceSum over [B, K·M]), so the rewrite applies when H < K.
+ * Null when the pattern or the size condition does not hold; the generated weight's other uses, if any, keep it.
+ */
+function factoredGeneratedProduct(x: Tensor, generated: Tensor): Tensor | null {
+  const trace = currentTrace();
+  const view = trace.node(generated);
+  if (view.op !== 'reshape' || x.rank !== 3 || generated.rank !== 3 || x.shape[0] !== 'B' || x.shape[1] !== 1 || generated.shape[0] !== 'B') return null;
+  const generator = trace.node(view.inputs[0]);
+  if (generator.op !== 'linear') return null;
+  const [c, w, b] = generator.inputs;
+  if (c.rank !== 2 || c.shape[0] !== 'B' || hasBatch(w.shape)) return null;
+  const [H, K, M] = [c.shape[1], generated.shape[1], generated.shape[2]];
+  if (typeof H !== 'number' || typeof K !== 'number' || typeof M !== 'number' || !(H < K)) return null;
+  const rows = squeeze(x, 1); // [B, K]
+  const byInput = reshape(transpose(reshape(w, [H, K, M]), [1, 0, 2]), [K, H * M]); // [K, H·M]: column block h is W_h
+  const perH = reshape(linearOp(rows, byInput), ['B', H, M]); // x W_h for every h: [B, H, M]
+  const y = mm(unsqueeze(c, 1), perH, false, false); // Σ_h c_h (x W_h): [B, 1, M]
+  return b ? add(y, unsqueeze(linearOp(rows, reshape(b, [K, M])), 1)) : y;
 }
 
 /** x [.., in] @ w [in, out] + b [out]; a Gemm when x is 2-D. */
