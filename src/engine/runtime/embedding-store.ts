@@ -2,9 +2,10 @@
 // and updated from dL/dE afterwards. The hot loops work at 1M-row tables with random access: no per-element
 // allocation, ids deduplicated with a dense row -> slot map (reset after each step, so its cost is O(batch)),
 // and every scratch buffer kept between steps.
-import { OptmsmError } from '../../errors.js';
-import { type HelperCopy, type HelperThread, float32, int32 } from './helper-thread.js';
+import { InternalError, OptmsmError } from '../../errors.js';
+import { type HelperCopy, type HelperThread, type KernelCall, float32, int32 } from './helper-thread.js';
 import { fillInit } from './init.js';
+import type { KernelMemory } from './kernels/index.js';
 import { copyRows } from './row-kernels.js';
 import type { Rng } from './rng.js';
 import type { Init } from '../tensor.js';
@@ -83,16 +84,28 @@ export class EmbeddingStore {
   /** Keeps the prefetching loads of copyRows observable, so that they are not optimised away. */
   private sink = 0;
   private pendingSize = 0;
+  /** Where tables and batch scratch live when the SIMD kernels do the row loops (null: JavaScript loops). */
+  readonly memory: KernelMemory | null;
+  /** The batch's dL/dE copied into kernel memory for the scatter kernel. */
+  private dE: Float32Array = new Float32Array(0);
+  /** [positions, row gradients, offset, dim] of each single-id field, as add_rows reads them. */
+  private fieldDescriptors: Int32Array = new Int32Array(0);
 
   /**
    * With `shared`, tables and gradient scratch live in SharedArrayBuffers (for the sparse helper thread). With a
    * `helper` (implies shared), gathers of large batches copy half of the single-id fields on it; `out` must then
-   * be in shared memory too.
+   * be in shared memory too. With a kernel `memory` (which a helper must then share), tables and batch scratch
+   * are allocated in it and the gather and scatter of single-id fields run in the SIMD kernels.
    */
-  constructor(fields: readonly EmbeddingField[], rng: Rng, options: { shared?: boolean; helper?: HelperThread | null } = {}) {
+  constructor(
+    fields: readonly EmbeddingField[], rng: Rng,
+    options: { shared?: boolean; helper?: HelperThread | null; memory?: KernelMemory | null } = {},
+  ) {
     this.fields = fields;
     this.helper = options.helper ?? null;
-    this.shared = (options.shared ?? false) || this.helper !== null;
+    this.memory = options.memory ?? null;
+    if (this.helper && this.memory && this.helper.memory !== this.memory) throw new InternalError('the helper thread works in another kernel memory');
+    this.shared = (options.shared ?? false) || this.helper !== null || this.memory !== null;
     this.tableStates = new Map();
     const specs = new Map<string, EmbeddingField>();
     let offset = 0;
@@ -114,7 +127,7 @@ export class EmbeddingStore {
           });
         }
         specs.set(tableName, field);
-        const data = float32(field.vocabSize * field.dim, this.shared);
+        const data = this.float32(field.vocabSize * field.dim);
         fillInit(data, [field.vocabSize, field.dim], field.init ?? DEFAULT_EMBEDDING_INIT, rng);
         data.fill(0, 0, field.dim);
         this.tableStates.set(tableName, {
@@ -140,6 +153,15 @@ export class EmbeddingStore {
     this.width = offset;
     this.singleFields = this.resolved.flatMap((f, i) => (f.maxLen === 1 ? [i] : []));
     this.singleRank = this.resolved.map((_, i) => this.singleFields.indexOf(i));
+  }
+
+  /** A Float32Array where this store's loops can work on it: kernel memory, shared memory or plain. */
+  float32(n: number): Float32Array {
+    return this.memory ? this.memory.float32(n) : float32(n, this.shared);
+  }
+
+  private int32(n: number): Int32Array {
+    return this.memory ? this.memory.int32(n) : int32(n, this.shared);
   }
 
   get tables(): EmbeddingTable[] {
@@ -186,17 +208,18 @@ export class EmbeddingStore {
     });
     // With the helper, it copies the rows of the last single-id fields while this thread runs the id pass of
     // every field (deduplication, bounds) and copies the rest: a quarter of them when tracking, else half.
-    const split = this.helper !== null && out.buffer instanceof SharedArrayBuffer && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
+    const kernels = this.memory !== null && this.memory.holds(out);
+    const split = this.helper !== null && (kernels || out.buffer instanceof SharedArrayBuffer) && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
     const mainSingles = split ? (track ? this.singleFields.length >> 2 : this.singleFields.length >> 1) : this.singleFields.length;
-    if (split) this.startHelperCopy(size, ids, out, mainSingles);
+    if (split) this.startHelperCopy(size, ids, out, mainSingles, kernels);
     try {
-      this.gatherFields(size, ids, out, track, mainSingles);
+      this.gatherFields(size, ids, out, track, mainSingles, kernels);
     } finally {
       if (split) this.helper!.wait();
     }
   }
 
-  private gatherFields(size: number, ids: readonly Int32Array[], out: Float32Array, track: boolean, mainSingles: number): void {
+  private gatherFields(size: number, ids: readonly Int32Array[], out: Float32Array, track: boolean, mainSingles: number, kernels: boolean): void {
     const W = this.width;
     for (let f = 0; f < this.resolved.length; f++) {
       const field = this.resolved[f];
@@ -212,7 +235,13 @@ export class EmbeddingStore {
           if (id < 0 || id >= rows) throw badId(field.name, id, rows);
           if (pos !== null) pos[b] = id === 0 ? -1 : slotFor(state, id);
         }
-        if (this.singleRank[f] < mainSingles) this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
+        if (this.singleRank[f] >= mainSingles) continue;
+        if (kernels) {
+          const m = this.memory!;
+          this.sink += m.kernels.copy_rows(m.pointer(this.stage(f, size, fieldIds)), size, m.pointer(data), dim, m.pointer(out), W, offset);
+        } else {
+          this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
+        }
         continue;
       }
       const scale = track ? this.scales[f]! : null;
@@ -239,20 +268,38 @@ export class EmbeddingStore {
     }
   }
 
-  /** Hands the single-id fields from rank `from` on to the helper (their ids staged in shared memory). */
-  private startHelperCopy(size: number, ids: readonly Int32Array[], out: Float32Array, from: number): void {
+  /**
+   * Hands the single-id fields from rank `from` on to the helper, their ids checked and staged in memory the
+   * helper can read: the copy_rows kernel (`kernels`) or the JavaScript copy loop.
+   */
+  private startHelperCopy(size: number, ids: readonly Int32Array[], out: Float32Array, from: number, kernels: boolean): void {
     const singles = this.singleFields;
+    const calls: KernelCall[] = [];
     for (let k = from; k < singles.length; k++) {
       const f = singles[k];
       const field = this.resolved[f];
-      let staged = this.staged[f];
-      if (!staged || staged.length < size) staged = this.staged[f] = int32(size, true);
-      staged.set(ids[f].subarray(0, size));
-      this.copies[k] = { ids: staged, data: field.table.table.data, out, dim: field.dim, offset: field.offset };
+      const rows = field.table.table.rows;
+      const fieldIds = ids[f];
+      for (let b = 0; b < size; b++) if (fieldIds[b] < 0 || fieldIds[b] >= rows) throw badId(field.name, fieldIds[b], rows);
+      const staged = this.stage(f, size, fieldIds);
+      const data = field.table.table.data;
+      if (kernels) {
+        const m = this.memory!;
+        calls.push({ name: 'copy_rows', args: [m.pointer(staged), size, m.pointer(data), field.dim, m.pointer(out), this.width, field.offset] });
+      } else {
+        this.copies[k] = { ids: staged, data, out, dim: field.dim, offset: field.offset };
+      }
     }
-    // Ids are bounds-checked by this thread's pass; an invalid one only makes the helper write NaN into `out`
-    // (typed-array reads out of range give undefined) before the error is thrown.
-    this.helper!.startCopy(this.copies, from, singles.length, size, this.width);
+    if (kernels) this.helper!.startKernels(calls);
+    else this.helper!.startCopy(this.copies, from, singles.length, size, this.width);
+  }
+
+  /** Field f's ids copied to memory the kernels and the helper can read (kept between batches). */
+  private stage(f: number, size: number, fieldIds: Int32Array): Int32Array {
+    let staged = this.staged[f];
+    if (!staged || staged.length < size) staged = this.staged[f] = this.int32(size);
+    staged.set(fieldIds.subarray(0, size));
+    return staged.length === size ? staged : staged.subarray(0, size);
   }
 
   /**
@@ -267,7 +314,8 @@ export class EmbeddingStore {
     // Single-id fields sample by sample, so that dE is read in order (2.5x faster than field by field at 10k
     // rows, where the row gradients stay in cache). Within each row the sum is still in lookup order.
     const singles = this.singleFields;
-    for (let b = 0; b < size; b++) {
+    if (this.memory !== null && singles.length > 0) this.scatterSinglesWithKernel(dE, size);
+    else for (let b = 0; b < size; b++) {
       for (let k = 0; k < singles.length; k++) {
         const field = this.resolved[singles[k]];
         const slot = this.positions[singles[k]][b];
@@ -298,6 +346,21 @@ export class EmbeddingStore {
     return result;
   }
 
+  /** The single-id part of scatter in the add_rows kernel: the same sums in the same order, 4 lanes at a time. */
+  private scatterSinglesWithKernel(dE: Float32Array, size: number): void {
+    const m = this.memory!;
+    const n = size * this.width;
+    if (this.dE.length < n) this.dE = m.float32(n);
+    this.dE.set(dE.subarray(0, n));
+    const singles = this.singleFields;
+    if (this.fieldDescriptors.length < 4 * singles.length) this.fieldDescriptors = m.int32(4 * singles.length);
+    singles.forEach((f, k) => {
+      const field = this.resolved[f];
+      this.fieldDescriptors.set([m.pointer(this.positions[f]), m.pointer(field.table.grad), field.offset, field.dim], 4 * k);
+    });
+    m.kernels.add_rows(m.pointer(this.fieldDescriptors), singles.length, m.pointer(this.dE), size, this.width);
+  }
+
   /** Forgets the last tracked gather (after its update, or when a batch is skipped). */
   release(): void {
     for (const state of this.tableStates.values()) {
@@ -314,14 +377,14 @@ export class EmbeddingStore {
       const field = this.resolved[f];
       const n = size * field.maxLen;
       field.table.lookups += n;
-      if (!this.positions[f] || this.positions[f].length < n) this.positions[f] = new Int32Array(n);
+      if (!this.positions[f] || this.positions[f].length < n) this.positions[f] = this.memory ? this.memory.int32(n) : new Int32Array(n);
       if (field.maxLen > 1 && (!this.scales[f] || this.scales[f]!.length < size)) this.scales[f] = new Float32Array(size);
     }
     for (const state of this.tableStates.values()) {
       const capacity = Math.min(state.lookups, state.table.rows);
       if (state.unique.length < capacity) {
-        state.unique = int32(capacity, this.shared);
-        state.grad = float32(capacity * state.table.dim, this.shared);
+        state.unique = this.int32(capacity);
+        state.grad = this.float32(capacity * state.table.dim);
       }
       state.count = 0;
     }

@@ -9,8 +9,9 @@ import { OptmsmError } from '../../errors.js';
 import type { CompiledModel } from '../compile.js';
 import type { Dim } from '../tensor.js';
 import { EmbeddingStore, type EmbeddingField } from './embedding-store.js';
-import { HelperThread, float32 } from './helper-thread.js';
+import { HelperThread } from './helper-thread.js';
 import { fillInit } from './init.js';
+import { KernelMemory } from './kernels/index.js';
 import { type ClipScope, clipGlobalNorm } from './optim/clip.js';
 import { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from './optim/dense.js';
 import { SparseOptimizer, type SparseOptimizerConfig } from './optim/sparse.js';
@@ -122,12 +123,13 @@ export class EngineModel {
       this.buffers[b.name] = new Float32Array(b.size);
       fillInit(this.buffers[b.name], b.shape, b.init, initRng);
     }
-    this.helper = options.sparseThreads === 2 ? new HelperThread() : null;
+    const memory = tableKernelMemory(options.fields, options.sparseOptimizer);
+    this.helper = options.sparseThreads === 2 ? new HelperThread(memory) : null;
     if (this.helper) helpers.register(this, this.helper, this);
-    this.store = new EmbeddingStore(options.fields, initRng, { helper: this.helper });
+    this.store = new EmbeddingStore(options.fields, initRng, { helper: this.helper, memory });
     this.rng = initRng.fork();
     this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
-    this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables, this.helper);
+    this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables, this.helper, memory);
     this.embeddingInput = this.checkEmbeddingInput(options.embeddingInput ?? 'E');
   }
 
@@ -347,12 +349,13 @@ export class EngineModel {
   /**
    * The E buffer for a batch of n values. Buffers keep their capacity (an epoch's last, smaller batch must not
    * reallocate them) and the view is reused while n stays the same (the helper thread is sent a new view only
-   * when it changes). Shared memory when the helper fills half of it; Session copies it for ORT.
+   * when it changes). In the store's memory, where the gather kernels and the helper fill it; Session copies it
+   * for ORT when that memory is shared.
    */
   private embeddingBuffer(training: boolean, n: number): Float32Array {
     const slot = training ? this.trainE : this.predictE;
     if (slot.view.length === n) return slot.view;
-    if (slot.buffer.length < n) slot.buffer = float32(n, this.helper !== null);
+    if (slot.buffer.length < n) slot.buffer = this.store.float32(n);
     slot.view = slot.buffer.subarray(0, n);
     return slot.view;
   }
@@ -368,6 +371,19 @@ export class EngineModel {
     this.rng.fillKeepMask(m, n, rate);
     return m.subarray(0, n);
   }
+}
+
+/** Tables, moments and batch scratch above this many bytes stay in JavaScript arrays (and loops): wasm32 memory ends at 4 GiB. */
+const TABLE_KERNEL_LIMIT = 3 * 2 ** 30;
+const SCRATCH_BYTES = 16 * 2 ** 20;
+
+/** The kernel memory for the embedding tables and their optimizer state, or null when there are none or too many. */
+function tableKernelMemory(fields: readonly EmbeddingField[], sparse: SparseOptimizerConfig): KernelMemory | null {
+  const tableSizes = new Map(fields.map((f) => [f.table ?? f.name, f.vocabSize * f.dim]));
+  const tableFloats = [...tableSizes.values()].reduce((a, b) => a + b, 0);
+  const bytes = 4 * tableFloats * (sparse.name === 'adam' ? 3 : 2);
+  if (tableFloats === 0 || bytes > TABLE_KERNEL_LIMIT) return null;
+  return new KernelMemory(bytes + SCRATCH_BYTES);
 }
 
 function allFinite(x: Float32Array): boolean {

@@ -184,39 +184,49 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $nextRow))))
 
-  ;; grad[pos[b]·dim ..] += dE[b·stride + offset ..] for b < size (pos[b] < 0: padding, skipped): the scatter of
-  ;; one single-id field's slice of dL/dE onto its deduplicated rows.
+  ;; The scatter of dL/dE [size, stride] onto the deduplicated rows of the single-id fields, sample by sample
+  ;; and field by field within a sample (the lookup order, so that a row's sum is added in the same order as by
+  ;; the JavaScript loop and by torch). fields: `count` descriptors of 4 i32 each, [pos, grad, offset, dim]:
+  ;;   grad[pos[b]·dim ..] += dE[b·stride + offset ..]   (pos[b] < 0: padding, skipped)
   (func (export "add_rows")
-    (param $grad i32) (param $dE i32) (param $pos i32) (param $size i32) (param $stride i32) (param $offset i32) (param $dim i32)
-    (local $b i32) (local $slot i32) (local $dst i32) (local $src i32) (local $j i32) (local $vecEnd i32) (local $width i32)
-    (local.set $width (i32.shl (local.get $dim) (i32.const 2)))
-    (local.set $vecEnd (i32.shl (i32.and (local.get $dim) (i32.const -4)) (i32.const 2)))
+    (param $fields i32) (param $count i32) (param $dE i32) (param $size i32) (param $stride i32)
+    (local $b i32) (local $k i32) (local $desc i32) (local $slot i32) (local $dst i32) (local $src i32)
+    (local $j i32) (local $vecEnd i32) (local $width i32)
     (block $done
-      (loop $next
+      (loop $nextSample
         (br_if $done (i32.ge_u (local.get $b) (local.get $size)))
-        (local.set $slot (i32.load (i32.add (local.get $pos) (i32.shl (local.get $b) (i32.const 2)))))
-        (if (i32.ge_s (local.get $slot) (i32.const 0))
-          (then
-            (local.set $dst (i32.add (local.get $grad) (i32.mul (local.get $slot) (local.get $width))))
-            (local.set $src (i32.add (local.get $dE)
-              (i32.shl (i32.add (i32.mul (local.get $b) (local.get $stride)) (local.get $offset)) (i32.const 2))))
-            (local.set $j (i32.const 0))
-            (block $vecDone
-              (loop $nextVec
-                (br_if $vecDone (i32.ge_u (local.get $j) (local.get $vecEnd)))
-                (v128.store (i32.add (local.get $dst) (local.get $j))
-                  (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $j))) (v128.load (i32.add (local.get $src) (local.get $j)))))
-                (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                (br $nextVec)))
-            (block $tailDone
-              (loop $nextScalar
-                (br_if $tailDone (i32.ge_u (local.get $j) (local.get $width)))
-                (f32.store (i32.add (local.get $dst) (local.get $j))
-                  (f32.add (f32.load (i32.add (local.get $dst) (local.get $j))) (f32.load (i32.add (local.get $src) (local.get $j)))))
-                (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                (br $nextScalar)))))
+        (local.set $k (i32.const 0))
+        (block $fieldsDone
+          (loop $nextField
+            (br_if $fieldsDone (i32.ge_u (local.get $k) (local.get $count)))
+            (local.set $desc (i32.add (local.get $fields) (i32.shl (local.get $k) (i32.const 4))))
+            (local.set $slot (i32.load (i32.add (i32.load (local.get $desc)) (i32.shl (local.get $b) (i32.const 2)))))
+            (if (i32.ge_s (local.get $slot) (i32.const 0))
+              (then
+                (local.set $width (i32.shl (i32.load offset=12 (local.get $desc)) (i32.const 2)))
+                (local.set $vecEnd (i32.and (local.get $width) (i32.const -16)))
+                (local.set $dst (i32.add (i32.load offset=4 (local.get $desc)) (i32.mul (local.get $slot) (local.get $width))))
+                (local.set $src (i32.add (local.get $dE)
+                  (i32.shl (i32.add (i32.mul (local.get $b) (local.get $stride)) (i32.load offset=8 (local.get $desc))) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $vecDone
+                  (loop $nextVec
+                    (br_if $vecDone (i32.ge_u (local.get $j) (local.get $vecEnd)))
+                    (v128.store (i32.add (local.get $dst) (local.get $j))
+                      (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $j))) (v128.load (i32.add (local.get $src) (local.get $j)))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $nextVec)))
+                (block $tailDone
+                  (loop $nextScalar
+                    (br_if $tailDone (i32.ge_u (local.get $j) (local.get $width)))
+                    (f32.store (i32.add (local.get $dst) (local.get $j))
+                      (f32.add (f32.load (i32.add (local.get $dst) (local.get $j))) (f32.load (i32.add (local.get $src) (local.get $j)))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $nextScalar)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextField)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $next))))
+        (br $nextSample))))
 
   ;; out[b·stride + offset ..][0, dim) = data[ids[b]·dim ..] for b < size: the gather of one single-id field.
   ;; Rows of a large table are cache and TLB misses; each chunk of 16 rows is first touched by bare loads, which

@@ -5,6 +5,7 @@
 import { OptmsmError } from '../../../errors.js';
 import type { EmbeddingTable, SparseRowGrad } from '../embedding-store.js';
 import { type HelperThread, float32, int32 } from '../helper-thread.js';
+import type { KernelMemory } from '../kernels/index.js';
 import { adagradRows, adamRows } from '../row-kernels.js';
 import type { OptimizerSlots } from './dense.js';
 
@@ -76,22 +77,24 @@ export class SparseOptimizer {
   /** Running estimates (ms) of one row's update on this thread and of the work run alongside. */
   private rowMs = 1e-4;
   private alongsideMs = 0;
+  private readonly memory: KernelMemory | null;
 
   /**
    * With a `helper` thread, each step's rows are split between it and this thread; the tables must then be in
-   * shared memory (EmbeddingStore's `shared` option), and the moments are allocated there too.
+   * shared memory (EmbeddingStore's `shared` option), and the moments are allocated there too. With a kernel
+   * `memory` (the store's), the moments live in it and rows whose arrays all do are updated by the SIMD kernels.
    */
-  constructor(config: SparseOptimizerConfig, tables: readonly EmbeddingTable[], helper: HelperThread | null = null) {
+  constructor(config: SparseOptimizerConfig, tables: readonly EmbeddingTable[], helper: HelperThread | null = null, memory: KernelMemory | null = null) {
     this.config = { ...config };
     this.lr = config.lr;
     this.helper = helper;
+    this.memory = memory;
     const shared = helper !== null;
+    const allocate = (n: number) => (memory ? memory.float32(n) : float32(n, shared));
     tables.forEach((t, index) => {
       const n = t.data.length;
       const slots: Record<string, Float32Array> =
-        config.name === 'adam'
-          ? { moments: float32(2 * n, shared) }
-          : { sum: float32(n, shared).fill(config.initialAccumulator ?? 0) };
+        config.name === 'adam' ? { moments: allocate(2 * n) } : { sum: allocate(n).fill(config.initialAccumulator ?? 0) };
       this.tables.set(t.name, { index, step: 0, slots, sortRows: n >= SORT_MIN_TABLE });
     });
   }
@@ -125,13 +128,24 @@ export class SparseOptimizer {
       let order: Int32Array | null = null;
       if (state.sortRows && count >= SORT_MIN_ROWS) {
         if (this.order.length < count) {
-          this.order = int32(rows.length, this.helper !== null);
+          this.order = this.memory ? this.memory.int32(rows.length) : int32(rows.length, this.helper !== null);
           this.orderScratch = new Int32Array(rows.length);
         }
         order = this.order;
         sortSlotsByRow(rows, count, g.table.rows - 1, order, this.orderScratch, this.counts);
       }
-      if (split < count) this.helper!.start(c.name, state.index, { p, state: st, rows, order, grad, dim }, split, count, params);
+      const m = this.memory;
+      const kernels = m !== null && [p, st, rows, grad, ...(order ? [order] : [])].every((a) => m.holds(a));
+      // The kernels' arguments for rows [start, end): pointers, then the scalars in adam_rows' or adagrad_rows' order.
+      const kernelArgs = (start: number, end: number) => {
+        const head = [m!.pointer(p), m!.pointer(st), m!.pointer(rows), order ? m!.pointer(order) : 0, m!.pointer(grad), dim, start, end];
+        return c.name === 'adam' ? [...head, params[0], params[1], params[2], l2, params[4]] : [...head, params[0], l2, params[4]];
+      };
+      const kernel = c.name === 'adam' ? 'adam_rows' : 'adagrad_rows';
+      if (split < count) {
+        if (kernels) this.helper!.startKernels([{ name: kernel, args: kernelArgs(split, count) }]);
+        else this.helper!.start(c.name, state.index, { p, state: st, rows, order, grad, dim }, split, count, params);
+      }
       try {
         if (pendingAlongside !== null && split < count) {
           const t0 = performance.now();
@@ -140,7 +154,11 @@ export class SparseOptimizer {
           this.alongsideMs = ema(this.alongsideMs, performance.now() - t0);
         }
         const t1 = performance.now();
-        if (c.name === 'adam') adamRows(p, st, rows, order, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
+        if (kernels) {
+          const args = kernelArgs(0, split);
+          if (c.name === 'adam') m.kernels.adam_rows(...(args as Parameters<typeof m.kernels.adam_rows>));
+          else m.kernels.adagrad_rows(...(args as Parameters<typeof m.kernels.adagrad_rows>));
+        } else if (c.name === 'adam') adamRows(p, st, rows, order, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
         else adagradRows(p, st, rows, order, grad, dim, 0, split, params[0], l2, params[4]);
         if (split > 0) this.rowMs = ema(this.rowMs, (performance.now() - t1) / split);
       } finally {
