@@ -27,11 +27,11 @@ const fr = Math.fround;
 const MIN_SPLIT_ROWS = 2048;
 
 /**
- * Large tables are updated in row order: the rows of a batch are random pages of tables far larger than the
- * caches, and visiting them in address order is ~20% faster than in batch order (fewer TLB misses). Results do
- * not depend on the order (rows are independent).
+ * The rows of a step are updated in row order: they are random rows of a table that the graph run between two
+ * updates has pushed out of the caches (even a 10k-row table), and visiting them in address order lets the
+ * hardware prefetcher stream them (4x faster at 10k rows, ~20% at 1M, where TLB misses dominate). Results do not
+ * depend on the order (rows are independent).
  */
-const SORT_MIN_TABLE = 1 << 22;
 const SORT_MIN_ROWS = 1024;
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
@@ -68,7 +68,7 @@ function ema(previous: number, sample: number): number {
 export class SparseOptimizer {
   readonly config: Readonly<SparseOptimizerConfig>;
   lr: number;
-  private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array>; sortRows: boolean }>();
+  private readonly tables = new Map<string, { index: number; step: number; slots: Record<string, Float32Array> }>();
   /** Slots sorted by row id (for large tables) and the radix sort's scratch. */
   private order: Int32Array = new Int32Array(0);
   private orderScratch: Int32Array = new Int32Array(0);
@@ -95,7 +95,7 @@ export class SparseOptimizer {
       const n = t.data.length;
       const slots: Record<string, Float32Array> =
         config.name === 'adam' ? { moments: allocate(2 * n) } : { sum: allocate(n).fill(config.initialAccumulator ?? 0) };
-      this.tables.set(t.name, { index, step: 0, slots, sortRows: n >= SORT_MIN_TABLE });
+      this.tables.set(t.name, { index, step: 0, slots });
     });
   }
 
@@ -126,7 +126,7 @@ export class SparseOptimizer {
       }
       const st = c.name === 'adam' ? state.slots.moments : state.slots.sum;
       let order: Int32Array | null = null;
-      if (state.sortRows && count >= SORT_MIN_ROWS) {
+      if (count >= SORT_MIN_ROWS) {
         if (this.order.length < count) {
           this.order = this.memory ? this.memory.int32(rows.length) : int32(rows.length, this.helper !== null);
           this.orderScratch = new Int32Array(rows.length);
