@@ -41,6 +41,8 @@ export interface SparseRowGrad {
   /** Touched row ids (first `count` entries valid), in order of first appearance in the batch. */
   readonly rows: Int32Array;
   readonly grad: Float32Array;
+  /** Row id → its slot in `rows` and `grad`, -1 for rows the batch did not touch. */
+  readonly slotOf: Int32Array;
 }
 
 interface ResolvedField {
@@ -132,7 +134,7 @@ export class EmbeddingStore {
         data.fill(0, 0, field.dim);
         this.tableStates.set(tableName, {
           table: { name: tableName, rows: field.vocabSize, dim: field.dim, data },
-          slotOf: new Int32Array(field.vocabSize).fill(-1),
+          slotOf: this.int32(field.vocabSize).fill(-1),
           unique: new Int32Array(0),
           grad: new Float32Array(0),
           count: 0,
@@ -210,7 +212,7 @@ export class EmbeddingStore {
     // every field (deduplication, bounds) and copies the rest: a quarter of them when tracking, else half.
     const kernels = this.memory !== null && this.memory.holds(out);
     const split = this.helper !== null && (kernels || out.buffer instanceof SharedArrayBuffer) && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
-    const mainSingles = split ? (track ? this.singleFields.length >> 2 : this.singleFields.length >> 1) : this.singleFields.length;
+    const mainSingles = split ? (track && !kernels ? this.singleFields.length >> 2 : this.singleFields.length >> 1) : this.singleFields.length;
     if (split) this.startHelperCopy(size, ids, out, mainSingles, kernels);
     try {
       this.gatherFields(size, ids, out, track, mainSingles, kernels);
@@ -230,18 +232,22 @@ export class EmbeddingStore {
       const data = state.table.data;
       const pos = track ? this.positions[f] : null;
       if (maxLen === 1) {
-        for (let b = 0; b < size; b++) {
-          const id = fieldIds[b];
-          if (id < 0 || id >= rows) throw badId(field.name, id, rows);
-          if (pos !== null) pos[b] = id === 0 ? -1 : slotFor(state, id);
-        }
-        if (this.singleRank[f] >= mainSingles) continue;
+        const onHelper = this.singleRank[f] >= mainSingles;
         if (kernels) {
           const m = this.memory!;
-          this.sink += m.kernels.copy_rows(m.pointer(this.stage(f, size, fieldIds)), size, m.pointer(data), dim, m.pointer(out), W, offset);
-        } else {
-          this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
+          // The helper's fields were checked and staged by startHelperCopy.
+          const staged = m.pointer(onHelper ? this.staged[f] : this.stage(f, size, fieldIds));
+          if (pos !== null) {
+            const count = m.kernels.assign_slots(staged, size, rows, m.pointer(state.slotOf), m.pointer(state.unique), state.count, m.pointer(pos));
+            if (count < 0) throw badId(field.name, fieldIds[-1 - count], rows);
+            state.count = count;
+          } else if (!onHelper) checkIds(field.name, fieldIds, size, rows);
+          if (!onHelper) this.sink += m.kernels.copy_rows(staged, size, m.pointer(data), dim, m.pointer(out), W, offset);
+          continue;
         }
+        checkIds(field.name, fieldIds, size, rows);
+        if (pos !== null) for (let b = 0; b < size; b++) pos[b] = fieldIds[b] === 0 ? -1 : slotFor(state, fieldIds[b]);
+        if (!onHelper) this.sink += copyRows(fieldIds, size, data, dim, out, W, offset);
         continue;
       }
       const scale = track ? this.scales[f]! : null;
@@ -278,9 +284,8 @@ export class EmbeddingStore {
     for (let k = from; k < singles.length; k++) {
       const f = singles[k];
       const field = this.resolved[f];
-      const rows = field.table.table.rows;
       const fieldIds = ids[f];
-      for (let b = 0; b < size; b++) if (fieldIds[b] < 0 || fieldIds[b] >= rows) throw badId(field.name, fieldIds[b], rows);
+      checkIds(field.name, fieldIds, size, field.table.table.rows);
       const staged = this.stage(f, size, fieldIds);
       const data = field.table.table.data;
       if (kernels) {
@@ -341,7 +346,7 @@ export class EmbeddingStore {
     }
     const result: SparseRowGrad[] = [];
     for (const state of this.tableStates.values()) {
-      if (state.count > 0) result.push({ table: state.table, count: state.count, rows: state.unique, grad: state.grad });
+      if (state.count > 0) result.push({ table: state.table, count: state.count, rows: state.unique, grad: state.grad, slotOf: state.slotOf });
     }
     return result;
   }
@@ -427,6 +432,10 @@ function slotFor(state: TableState, id: number): number {
     state.slotOf[id] = slot;
   }
   return slot;
+}
+
+function checkIds(field: string, ids: Int32Array, size: number, rows: number): void {
+  for (let b = 0; b < size; b++) if (ids[b] < 0 || ids[b] >= rows) throw badId(field, ids[b], rows);
 }
 
 function badId(field: string, id: number, rows: number): OptmsmError {

@@ -28,7 +28,7 @@ const CALLS = 8;
 /** A kernel call in the shared call list: the kernel's index, the argument count, then the arguments. */
 const CALL_SLOTS = 16;
 const MAX_CALLS = 64;
-const KERNEL_NAMES: readonly KernelName[] = ['adam_dense', 'adam_rows', 'adagrad_rows', 'add_rows', 'copy_rows'];
+const KERNEL_NAMES: readonly KernelName[] = ['adam_dense', 'adam_rows', 'adagrad_rows', 'assign_slots', 'add_rows', 'copy_rows'];
 
 const WORKER_SOURCE = `
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');

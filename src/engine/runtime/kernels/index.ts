@@ -17,6 +17,7 @@ export interface Kernels {
     oneMinusB1: number, oneMinusB2: number, eps: number, l2: number, negStep: number): void;
   adagrad_rows(p: number, sum: number, rows: number, order: number, grad: number, dim: number, start: number, end: number,
     eps: number, l2: number, negLr: number): void;
+  assign_slots(ids: number, size: number, rows: number, slotOf: number, unique: number, count: number, pos: number): number;
   add_rows(fields: number, count: number, dE: number, size: number, stride: number): void;
   copy_rows(ids: number, size: number, data: number, dim: number, out: number, stride: number, offset: number): number;
 }

@@ -184,6 +184,43 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $nextRow))))
 
+  ;; The slots of one single-id field's lookups: each id's slot in the batch's list of distinct rows, a new
+  ;; slot at its first appearance (slotOf: row → slot or −1; unique: slot → row; count: slots so far), −1 for the
+  ;; padding id 0. Returns the new count, or −1 − b when ids[b] is the first id that is not a row of the table
+  ;; (checked before anything is assigned, so that a bad batch leaves no trace).
+  (func (export "assign_slots")
+    (param $ids i32) (param $size i32) (param $rows i32) (param $slotOf i32) (param $unique i32) (param $count i32)
+    (param $pos i32) (result i32)
+    (local $b i32) (local $id i32) (local $at i32) (local $slot i32)
+    (block $checked
+      (loop $check
+        (br_if $checked (i32.ge_u (local.get $b) (local.get $size)))
+        ;; unsigned: a negative id is out of range too
+        (if (i32.ge_u (i32.load (i32.add (local.get $ids) (i32.shl (local.get $b) (i32.const 2)))) (local.get $rows))
+          (then (return (i32.sub (i32.const -1) (local.get $b)))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $check)))
+    (local.set $b (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $b) (local.get $size)))
+        (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $b) (i32.const 2)))))
+        (local.set $slot (i32.const -1))
+        (if (local.get $id)
+          (then
+            (local.set $at (i32.add (local.get $slotOf) (i32.shl (local.get $id) (i32.const 2))))
+            (local.set $slot (i32.load (local.get $at)))
+            (if (i32.lt_s (local.get $slot) (i32.const 0))
+              (then
+                (local.set $slot (local.get $count))
+                (i32.store (i32.add (local.get $unique) (i32.shl (local.get $slot) (i32.const 2))) (local.get $id))
+                (i32.store (local.get $at) (local.get $slot))
+                (local.set $count (i32.add (local.get $count) (i32.const 1)))))))
+        (i32.store (i32.add (local.get $pos) (i32.shl (local.get $b) (i32.const 2))) (local.get $slot))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $next)))
+    (local.get $count))
+
   ;; The scatter of dL/dE [size, stride] onto the deduplicated rows of the single-id fields, sample by sample
   ;; and field by field within a sample (the lookup order, so that a row's sum is added in the same order as by
   ;; the JavaScript loop and by torch). fields: `count` descriptors of 4 i32 each, [pos, grad, offset, dim]:

@@ -33,6 +33,8 @@ const MIN_SPLIT_ROWS = 2048;
  * depend on the order (rows are independent).
  */
 const SORT_MIN_ROWS = 1024;
+/** When the batch touched at least one row in this many, a scan of the row → slot map beats a radix sort. */
+const SCAN_ROWS_PER_SLOT = 16;
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 
@@ -58,6 +60,14 @@ export function sortSlotsByRow(rows: Int32Array, count: number, maxRow: number, 
     const t = src;
     src = dst;
     dst = t;
+  }
+}
+
+/** order[0..) = the slots of the touched rows in row order, by one pass over the row → slot map. */
+export function slotsInRowOrder(slotOf: Int32Array, rows: number, order: Int32Array): void {
+  for (let r = 0, k = 0; r < rows; r++) {
+    const slot = slotOf[r];
+    if (slot >= 0) order[k++] = slot;
   }
 }
 
@@ -132,7 +142,8 @@ export class SparseOptimizer {
           this.orderScratch = new Int32Array(rows.length);
         }
         order = this.order;
-        sortSlotsByRow(rows, count, g.table.rows - 1, order, this.orderScratch, this.counts);
+        if (g.table.rows <= SCAN_ROWS_PER_SLOT * count) slotsInRowOrder(g.slotOf, g.table.rows, order);
+        else sortSlotsByRow(rows, count, g.table.rows - 1, order, this.orderScratch, this.counts);
       }
       const m = this.memory;
       const kernels = m !== null && [p, st, rows, grad, ...(order ? [order] : [])].every((a) => m.holds(a));
