@@ -53,11 +53,13 @@ export class KernelMemory {
   }
 
   float32(n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, this.allocate(n * 4), n);
+    const at = this.allocate(n * 4); // first: it may grow the memory, and the view must be of the grown buffer
+    return new Float32Array(this.memory.buffer, at, n);
   }
 
   int32(n: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.allocate(n * 4), n);
+    const at = this.allocate(n * 4);
+    return new Int32Array(this.memory.buffer, at, n);
   }
 
   holds(view: ArrayBufferView): boolean {
