@@ -1,4 +1,4 @@
-// npm run bench:engine [-- --vocab 10000,1000000 --steps 30 --rounds 2 --threads 2 --sparse-threads 2 --no-torch]
+// npm run bench:engine [-- --vocab 10000,1000000 --steps 30 --rounds 2 --threads 2 --sparse-threads auto --no-torch]
 //
 // Trains the reference model of ../shared/design/engine.md (batch 2048, Adam 1e-3 + SparseAdam 1e-3) at each
 // vocabulary size, with this engine and, when /usr/bin/python3 can import torch, with
@@ -33,7 +33,7 @@ const program = new Command()
   .option('--steps <n>', 'timed steps per run (after 3 warm-up steps)', '30')
   .option('--rounds <n>', 'alternating rounds per vocabulary', '2')
   .option('--threads <n>', 'onnxruntime intra-op threads', '2')
-  .option('--sparse-threads <n>', 'threads for the sparse update (1 or 2)', '2')
+  .option('--sparse-threads <n>', "threads for the gather and sparse update: 1, 2 or auto (the engine's default)", 'auto')
   .option('--spinning <mode>', 'onnxruntime thread spinning: auto (off with the helper thread), on, off', 'auto')
   .option('--no-torch', 'skip the PyTorch peer')
   .option('--child <dir>', 'internal: run one measurement of this engine on the data in <dir>');
@@ -117,7 +117,7 @@ async function child(dir: string): Promise<void> {
     { vocab: meta.V, compiled, theta: thetaFromTorch(compiled.params, readInto(join(dir, 'theta.bin'), new Float32Array(compiled.thetaSize))), table: null, batches: [] },
     {
       threads: Number(opts.threads),
-      sparseThreads: Number(opts.sparseThreads) === 1 ? 1 : 2,
+      ...(opts.sparseThreads === 'auto' ? {} : { sparseThreads: Number(opts.sparseThreads) === 1 ? 1 : 2 }),
       ...(opts.spinning === 'auto' ? {} : { spinning: opts.spinning === 'on' }),
     },
   );

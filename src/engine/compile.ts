@@ -2,6 +2,7 @@
 // trace and emits both ONNX graphs, with the layout of theta, buffers, data inputs and dropout masks.
 import { OptmsmError } from '../errors.js';
 import { gradients } from './autodiff.js';
+import { fuseProductSums } from './fuse.js';
 import { emitGraph } from './onnx/emit.js';
 import { concat, expandAs, reshape } from './ops/index.js';
 import { type DType, type Dim, type Init, type Tensor, formatShape, sameShape, staticSize } from './tensor.js';
@@ -92,6 +93,7 @@ export function compile(build: () => GraphSpec): CompiledModel {
     for (const [name, t] of Object.entries(spec.outputs)) outs.push([`out/${name}`, t]);
     return outs;
   });
+  fuseProductSums(train, trainingOutputs.map(([, t]) => t));
   const training = emitGraph(train, {
     inputs: [...inputNodes, ...bufferNodes, ...maskNodes].map((n) => n.out),
     pruneInputs: false,

@@ -70,6 +70,45 @@ describe('compile', () => {
     expect(sums.map((n) => n.input!.length)).toEqual([3]);
   });
 
+  it('adds a 2-D product to the other term of a gradient sum inside one Gemm (fuse.ts)', () => {
+    const m = E.compile(() => {
+      const x = E.input('x', ['B', 4]);
+      const w = E.param('w', [4, 3], { kind: 'xavier_uniform' });
+      const v = E.param('v', [4, 3], { kind: 'xavier_uniform' });
+      const y = E.add(E.matmul(x, w), E.relu(E.matmul(x, v)));
+      return { loss: E.reduceSum(y, [0, 1]), outputs: {}, gradInputs: ['x'] };
+    });
+    const nodes = onnxProto.onnx.ModelProto.decode(m.training).graph!.node!;
+    expect(nodes.filter((n) => n.opType === 'Sum')).toHaveLength(0);
+    expect(nodes.filter((n) => n.opType === 'Gemm' && n.input!.length === 3)).toHaveLength(1);
+  });
+
+  it('never forms per-sample generated weights [B, K, M] when the conditioning is narrower than K', async () => {
+    const [K, M, H, B] = [8, 3, 2, 5];
+    const build = (factored: boolean) => () => {
+      const x = E.input('x', ['B', K]);
+      const c = E.input('c', ['B', H]);
+      const w = E.param('w', [H, K * M], { kind: 'xavier_uniform' });
+      const b = E.param('b', [K * M], { kind: 'xavier_uniform' });
+      // linearOp is the pattern the rewrite looks for; the same sum written with matmul + add is left alone.
+      const generated = factored ? E.linearOp(c, w, b) : E.add(E.matmul(c, w), b);
+      const y = E.squeeze(E.matmul(E.unsqueeze(x, 1), E.reshape(generated, ['B', K, M])), 1);
+      return { loss: E.reduceSum(y, [0, 1]), outputs: { y } };
+    };
+    const [factored, plain] = [E.compile(build(true)), E.compile(build(false))];
+    const feeds = {
+      x: { values: uniform(B * K, 1), shape: ['B', K] as E.Dim[] },
+      c: { values: uniform(B * H, 2), shape: ['B', H] as E.Dim[] },
+      theta: { values: uniform(factored.thetaSize, 3), shape: [factored.thetaSize] },
+    };
+    const [a, p] = [await runGraph(factored.inference, feeds, B), await runGraph(plain.inference, feeds, B)];
+    a['out/y'].forEach((v, i) => expect(v).toBeCloseTo(p['out/y'][i], 5));
+    // The factored graph multiplies x by W rearranged to [K, H·M]: a Transpose of W, and no MatMul against [B, K, M].
+    const ops = onnxProto.onnx.ModelProto.decode(factored.inference).graph!.node!.map((n) => n.opType);
+    expect(ops).toContain('Transpose');
+    expect(onnxProto.onnx.ModelProto.decode(plain.inference).graph!.node!.map((n) => n.opType)).not.toContain('Transpose');
+  });
+
   it('joins per-field gradients of E with one Concat and merges re-joined adjacent slices', () => {
     const m = E.compile(() => {
       const e = E.input('E', ['B', 6]);

@@ -11,7 +11,7 @@ import { shapeOps } from './shape.js';
 export type OpName =
   | 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'equal' | 'where' | 'cast'
   | 'neg' | 'relu' | 'sigmoid' | 'tanh' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'leakyRelu'
-  | 'matmul' | 'linear'
+  | 'matmul' | 'matmulAdd' | 'linear'
   | 'reduceSum' | 'count' | 'expandAs' | 'addN'
   | 'reshape' | 'flatten' | 'slice' | 'pad' | 'concat' | 'transpose' | 'gather' | 'scatterAdd'
   | 'softmax' | 'layerNorm' | 'bceWithLogits'

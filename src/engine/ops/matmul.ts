@@ -1,7 +1,8 @@
 // matmul (2-D and batched, with transpose flags so VJPs never emit Transpose for 2-D operands) and the
 // linear layer. 2-D products are emitted as Gemm, which applies transA/transB for free. A product with a
 // per-sample generated weight is rewritten so that the weight is never materialised (factoredGeneratedProduct).
-import { type Dim, type Tensor, broadcastShapes, hasBatch } from '../tensor.js';
+import { InternalError } from '../../errors.js';
+import { type Dim, type Tensor, broadcastShapes, hasBatch, sameShape } from '../tensor.js';
 import { type OutInfo, currentTrace, shapeError } from '../trace.js';
 import { add } from './elementwise.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
@@ -55,6 +56,18 @@ export const matmulOps = {
         ? tB ? mm(flatten(g), flatten(a), true, false) : mm(flatten(a), flatten(g), true, false)
         : tB ? mm(g, a, true, tA) : mm(a, g, !tA, false),
     ],
+  }),
+  // A · B + C as one Gemm, made by fuse.ts from a gradient sum after differentiation (never differentiated itself).
+  matmulAdd: defineOp<MatmulAttrs>({
+    infer: (inputs, attrs) => {
+      const product = matmulShape(inputs.slice(0, 2), attrs);
+      if (!sameShape(product.shape, inputs[2].shape)) throw shapeError('matmulAdd', inputs, 'C of the product\'s shape');
+      return product;
+    },
+    emit: (c, n, attrs) => emitMatmul(c, n.inputs[0], n.inputs[1], attrs, c.name(n.inputs[2])),
+    vjp: () => {
+      throw new InternalError('matmulAdd is formed after differentiation and has no VJP');
+    },
   }),
   linear: defineOp({
     infer: (inputs) => {

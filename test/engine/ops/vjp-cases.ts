@@ -55,6 +55,16 @@ export const VJP_CASES: Record<OpName, VjpCase[]> = {
     { name: 'shared 2-D weight [B,2,4] @ [4,3]', fn: (a, b) => E.matmul(a, b), args: [f('B', 2, 4), p(4, 3)] },
     { name: 'shared 2-D weight transposed', fn: (a, b) => E.matmul(a, E.transpose(b, [1, 0])), args: [f('B', 1, 4), f(3, 4)] },
     { name: 'matmul of a matmul gradient (flags)', fn: (a, b) => E.matmul(E.transpose(E.matmul(a, b), [1, 0]), a), args: [f(3, 4), f(4, 2)] },
+    {
+      // x [B,1,K] @ reshape(c W + b, [B,K,M]) with H < K is rewritten into Σ_h c_h (x W_h) + x b.
+      name: 'per-sample generated weight (factored)',
+      fn: (x, c, w, b) => E.matmul(x, E.reshape(E.linearOp(c, w, b), ['B', 5, 3])),
+      args: [f('B', 1, 5), f('B', 2), p(2, 15), p(15)],
+    },
+  ],
+  matmulAdd: [
+    // Formed by fuse.ts from the gradient sum of x, which feeds two products.
+    { name: 'gradient sum of two products', fn: (x, w, v) => E.add(E.matmul(x, w), E.relu(E.matmul(x, v))), args: [f('B', 4), p(4, 3), p(4, 3)] },
   ],
   linear: [
     { name: '2-D with bias (Gemm)', fn: (x, w, b) => E.linearOp(x, w, b), args: [f('B', 4), p(4, 3), p(3)] },

@@ -4,7 +4,7 @@ import { checkVjp } from '../helpers.js';
 import { VJP_CASES } from './vjp-cases.js';
 
 // Ops that only VJP rules emit are exercised through the forward op whose gradient they are.
-const SEEN_AS: Record<string, string> = { pad: 'slice', scatterAdd: 'gather' };
+const SEEN_AS: Record<string, string> = { pad: 'slice', scatterAdd: 'gather', matmulAdd: 'matmul' };
 
 const precision = new Map<string, boolean>();
 
