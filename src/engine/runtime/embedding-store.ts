@@ -3,9 +3,9 @@
 // allocation, ids deduplicated with a dense row -> slot map (reset after each step, so its cost is O(batch)),
 // and every scratch buffer kept between steps.
 import { InternalError, OptmsmError } from '../../errors.js';
-import { type HelperCopy, type HelperThread, type KernelCall, float32, int32 } from './helper-thread.js';
+import { type HelperCopy, type HelperThread, float32, int32 } from './helper-thread.js';
 import { fillInit } from './init.js';
-import type { KernelMemory } from './kernels/index.js';
+import type { KernelCall, KernelMemory } from './kernels/index.js';
 import { copyRows } from './row-kernels.js';
 import type { Rng } from './rng.js';
 import type { Init } from '../tensor.js';
@@ -319,13 +319,16 @@ export class EmbeddingStore {
     // Single-id fields sample by sample, so that dE is read in order (2.5x faster than field by field at 10k
     // rows, where the row gradients stay in cache). Within each row the sum is still in lookup order.
     const singles = this.singleFields;
-    if (this.memory !== null && singles.length > 0) this.scatterSinglesWithKernel(dE, size);
-    else for (let b = 0; b < size; b++) {
-      for (let k = 0; k < singles.length; k++) {
-        const field = this.resolved[singles[k]];
-        const slot = this.positions[singles[k]][b];
-        if (slot < 0) continue;
-        addRow(field.table.grad, slot * field.dim, dE, b * W + field.offset, field.dim, 1);
+    if (this.memory !== null && singles.length > 0) {
+      this.scatterSinglesWithKernel(dE, size);
+    } else {
+      for (let b = 0; b < size; b++) {
+        for (let k = 0; k < singles.length; k++) {
+          const field = this.resolved[singles[k]];
+          const slot = this.positions[singles[k]][b];
+          if (slot < 0) continue;
+          addRow(field.table.grad, slot * field.dim, dE, b * W + field.offset, field.dim, 1);
+        }
       }
     }
     for (let f = 0; f < this.resolved.length; f++) {

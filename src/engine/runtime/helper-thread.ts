@@ -8,7 +8,7 @@
 // synchronously. The worker is created from source (ROW_KERNELS_SOURCE), so it needs no loader for TypeScript.
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '../../errors.js';
-import { KERNEL_MODULE, type KernelMemory, type KernelName } from './kernels/index.js';
+import { KERNEL_MODULE, type KernelCall, type KernelMemory, type KernelName } from './kernels/index.js';
 import { ROW_KERNELS_SOURCE } from './row-kernels.js';
 
 const CMD_SEQ = 0;
@@ -90,12 +90,6 @@ export interface HelperCopy {
   out: Float32Array;
   dim: number;
   offset: number;
-}
-
-/** One call of a kernel of kernels.wat, with its arguments in the order of its parameters. */
-export interface KernelCall {
-  name: KernelName;
-  args: readonly number[];
 }
 
 export class HelperThread {

@@ -24,6 +24,12 @@ export interface Kernels {
 
 export type KernelName = keyof Kernels;
 
+/** One call of a kernel, with its arguments in the order of its parameters: runs here (KernelMemory.run) or on the helper. */
+export interface KernelCall {
+  name: KernelName;
+  args: readonly number[];
+}
+
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; allocations stop short of it. */
 const MAX_PAGES = 65536;
@@ -60,6 +66,10 @@ export class KernelMemory {
   int32(n: number): Int32Array {
     const at = this.allocate(n * 4);
     return new Int32Array(this.memory.buffer, at, n);
+  }
+
+  run(call: KernelCall): number {
+    return (this.kernels[call.name] as (...args: readonly number[]) => number | undefined)(...call.args) ?? 0;
   }
 
   holds(view: ArrayBufferView): boolean {

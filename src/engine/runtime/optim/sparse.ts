@@ -5,7 +5,7 @@
 import { OptmsmError } from '../../../errors.js';
 import type { EmbeddingTable, SparseRowGrad } from '../embedding-store.js';
 import { type HelperThread, float32, int32 } from '../helper-thread.js';
-import type { KernelMemory } from '../kernels/index.js';
+import type { KernelCall, KernelMemory } from '../kernels/index.js';
 import { adagradRows, adamRows } from '../row-kernels.js';
 import type { OptimizerSlots } from './dense.js';
 
@@ -147,14 +147,15 @@ export class SparseOptimizer {
       }
       const m = this.memory;
       const kernels = m !== null && [p, st, rows, grad, ...(order ? [order] : [])].every((a) => m.holds(a));
-      // The kernels' arguments for rows [start, end): pointers, then the scalars in adam_rows' or adagrad_rows' order.
-      const kernelArgs = (start: number, end: number) => {
+      // The rows [start, end) in adam_rows or adagrad_rows: pointers, then the scalars in the kernel's order.
+      const rowsCall = (start: number, end: number): KernelCall => {
         const head = [m!.pointer(p), m!.pointer(st), m!.pointer(rows), order ? m!.pointer(order) : 0, m!.pointer(grad), dim, start, end];
-        return c.name === 'adam' ? [...head, params[0], params[1], params[2], l2, params[4]] : [...head, params[0], l2, params[4]];
+        return c.name === 'adam'
+          ? { name: 'adam_rows', args: [...head, params[0], params[1], params[2], l2, params[4]] }
+          : { name: 'adagrad_rows', args: [...head, params[0], l2, params[4]] };
       };
-      const kernel = c.name === 'adam' ? 'adam_rows' : 'adagrad_rows';
       if (split < count) {
-        if (kernels) this.helper!.startKernels([{ name: kernel, args: kernelArgs(split, count) }]);
+        if (kernels) this.helper!.startKernels([rowsCall(split, count)]);
         else this.helper!.start(c.name, state.index, { p, state: st, rows, order, grad, dim }, split, count, params);
       }
       try {
@@ -165,11 +166,8 @@ export class SparseOptimizer {
           this.alongsideMs = ema(this.alongsideMs, performance.now() - t0);
         }
         const t1 = performance.now();
-        if (kernels) {
-          const args = kernelArgs(0, split);
-          if (c.name === 'adam') m.kernels.adam_rows(...(args as Parameters<typeof m.kernels.adam_rows>));
-          else m.kernels.adagrad_rows(...(args as Parameters<typeof m.kernels.adagrad_rows>));
-        } else if (c.name === 'adam') adamRows(p, st, rows, order, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
+        if (kernels) m.run(rowsCall(0, split));
+        else if (c.name === 'adam') adamRows(p, st, rows, order, grad, dim, 0, split, params[0], params[1], params[2], l2, params[4]);
         else adagradRows(p, st, rows, order, grad, dim, 0, split, params[0], l2, params[4]);
         if (split > 0) this.rowMs = ema(this.rowMs, (performance.now() - t1) / split);
       } finally {
