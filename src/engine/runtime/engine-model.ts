@@ -46,8 +46,9 @@ export interface EngineModelOptions {
   embeddingInput?: string;
   /**
    * Threads for the sparse update: 2 puts half of each step's gather and rows on a helper thread
-   * (helper-thread.ts). Default 2 when the machine has 2 or more cores and the tables with their moments take
-   * 32 MiB or more, else 1. Results are identical either way.
+   * (helper-thread.ts). Default 2 when the machine has 2 or more cores, else 1. Results are identical either way.
+   * (One thread with spinning ORT threads is ~2% faster for the engine benchmark's 10k-row model, but 30%
+   * slower for OptMSM on ML-100k, whose steps have more to gather and pool.)
    */
   sparseThreads?: 1 | 2;
 }
@@ -135,8 +136,7 @@ export class EngineModel {
   }
 
   static async create(options: EngineModelOptions): Promise<EngineModel> {
-    const helps = availableParallelism() >= 2 && tableStateBytes(options.fields, options.sparseOptimizer) >= HELPER_MIN_TABLE_BYTES;
-    const sparseThreads = options.sparseThreads ?? (helps ? 2 : 1);
+    const sparseThreads = options.sparseThreads ?? (availableParallelism() >= 2 ? 2 : 1);
     const spinning = options.spinning ?? sparseThreads === 1;
     const sessionOptions = { threads: options.threads, executionProvider: options.executionProvider, spinning };
     const [training, inference] = await Promise.all([
@@ -378,13 +378,6 @@ export class EngineModel {
 /** Tables, moments and batch scratch above this many bytes stay in JavaScript arrays (and loops): wasm32 memory ends at 4 GiB. */
 const TABLE_KERNEL_LIMIT = 3 * 2 ** 30;
 const SCRATCH_BYTES = 16 * 2 ** 20;
-
-/**
- * Below this size of tables and moments the helper thread costs more than it saves: the kernels finish a step's
- * rows in a fraction of a millisecond and ONNX Runtime's threads may then spin (measured on 2 cores: 10k rows
- * x 16 is ~2% faster on one thread, 1M rows 17% faster on two).
- */
-const HELPER_MIN_TABLE_BYTES = 32 * 2 ** 20;
 
 /** Bytes of the embedding tables and their sparse optimizer state. */
 function tableStateBytes(fields: readonly EmbeddingField[], sparse: SparseOptimizerConfig): number {
