@@ -209,7 +209,8 @@ export class EmbeddingStore {
       }
     });
     // With the helper, it copies the rows of the last single-id fields while this thread runs the id pass of
-    // every field (deduplication, bounds) and copies the rest: a quarter of them when tracking, else half.
+    // every field (deduplication, bounds) and copies the rest: half of them, or a quarter when the JavaScript
+    // loops deduplicate (much slower than the assign_slots kernel).
     const kernels = this.memory !== null && this.memory.holds(out);
     const split = this.helper !== null && (kernels || out.buffer instanceof SharedArrayBuffer) && size * this.singleFields.length >= MIN_SPLIT_LOOKUPS;
     const mainSingles = split ? (track && !kernels ? this.singleFields.length >> 2 : this.singleFields.length >> 1) : this.singleFields.length;
