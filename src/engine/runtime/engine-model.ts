@@ -8,7 +8,7 @@ import type * as ort from 'onnxruntime-node';
 import { OptmsmError } from '../../errors.js';
 import type { CompiledModel } from '../compile.js';
 import type { Dim } from '../tensor.js';
-import { EmbeddingStore, type EmbeddingField } from './embedding-store.js';
+import { EmbeddingStore, type EmbeddingField, type SparseRowGrad } from './embedding-store.js';
 import { HelperThread } from './helper-thread.js';
 import { fillInit } from './init.js';
 import { KernelMemory } from './kernels/index.js';
@@ -130,7 +130,8 @@ export class EngineModel {
     if (this.helper) helpers.register(this, this.helper, this);
     this.store = new EmbeddingStore(options.fields, initRng, { helper: this.helper, memory });
     this.rng = initRng.fork();
-    this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize);
+    // In the helper's memory, so that the dense update can run there while this thread scatters dL/dE.
+    this.denseOpt = new DenseOptimizer(options.optimizer, compiled.thetaSize, this.helper?.memory ?? null);
     this.sparseOpt = new SparseOptimizer(options.sparseOptimizer, this.store.tables, this.helper, memory);
     this.embeddingInput = this.checkEmbeddingInput(options.embeddingInput ?? 'E');
   }
@@ -191,10 +192,22 @@ export class EngineModel {
       this.skippedCount++;
       return { loss, aux, outputs, skipped: true, gradNorm: null };
     }
-    const sparse = this.embeddingInput !== null ? this.store.scatter(out[`grad/${this.embeddingInput}`].data as Float32Array) : [];
     const clipNorm = this.options.clipNorm ?? null;
+    // Without clipping (which needs every gradient first), a kernel dense update runs on the helper during the scatter.
+    const denseOnHelper = clipNorm === null && this.helper !== null && gradTheta.length > 0 && this.denseOpt.memory === this.helper.memory;
+    const denseCall = denseOnHelper ? this.denseOpt.startUpdate(this.theta, gradTheta) : null;
+    if (denseCall !== null) this.helper!.startKernels([denseCall]);
+    let sparse: SparseRowGrad[];
+    try {
+      sparse = this.embeddingInput !== null ? this.store.scatter(out[`grad/${this.embeddingInput}`].data as Float32Array) : [];
+    } finally {
+      if (denseCall !== null) {
+        this.helper!.wait();
+        this.denseOpt.finishUpdate(this.theta);
+      }
+    }
     const gradNorm = clipNorm !== null ? clipGlobalNorm(gradTheta, sparse, clipNorm, this.options.clipScope ?? 'all') : null;
-    this.sparseOpt.update(sparse, gradTheta.length > 0 ? () => this.denseOpt.update(this.theta, gradTheta) : null);
+    this.sparseOpt.update(sparse, gradTheta.length > 0 && !denseOnHelper ? () => this.denseOpt.update(this.theta, gradTheta) : null);
     this.store.release();
     for (const b of this.compiled.buffers) if (b.updated) this.buffers[b.name].set(out[`next/${b.name}`].data as Float32Array);
     this.stepCount++;

@@ -4,7 +4,7 @@
 // of kernels.wat (with theta and the gradient copied in and theta copied out: three memcpys, against a kernel
 // 6x faster than the JavaScript loop); Adagrad and SGD run in float64 here and store float32.
 import { OptmsmError } from '../../../errors.js';
-import { KernelMemory } from '../kernels/index.js';
+import { type KernelCall, KernelMemory } from '../kernels/index.js';
 
 export interface DenseOptimizerConfig {
   name: 'adam' | 'adamw' | 'adagrad' | 'sgd';
@@ -47,17 +47,21 @@ export class DenseOptimizer {
   private readonly slots: Record<string, Float32Array>;
   private readonly adamBuffers: AdamBuffers | null = null;
 
-  constructor(config: DenseOptimizerConfig, size: number) {
+  /**
+   * Adam and AdamW keep their working set in `memory` when given (e.g. one a helper thread shares, so that the
+   * update can run there: `startUpdate`), else in a kernel memory of their own.
+   */
+  constructor(config: DenseOptimizerConfig, size: number, memory: KernelMemory | null = null) {
     this.config = { ...config };
     this.lr = config.lr;
     if (config.name === 'adam' || config.name === 'adamw') {
       const padded = Math.ceil(size / 4) * 4;
-      const memory = new KernelMemory(4 * padded * 4 + 4096);
-      if (!memory.fits(4 * padded * 4)) {
+      const home = memory ?? new KernelMemory(4 * padded * 4 + 4096);
+      if (!home.fits(4 * padded * 4)) {
         throw new OptmsmError('E_ENGINE_STATE', `${size} dense weights do not fit the optimizer's 4 GiB kernel memory`, { found: String(size) });
       }
-      const [param, grad, m, v] = [0, 1, 2, 3].map(() => memory.float32(padded));
-      this.adamBuffers = { memory, param, grad, m, v };
+      const [param, grad, m, v] = [0, 1, 2, 3].map(() => home.float32(padded));
+      this.adamBuffers = { memory: home, param, grad, m, v };
       this.slots = { exp_avg: m.subarray(0, size), exp_avg_sq: v.subarray(0, size) };
       return;
     }
@@ -70,22 +74,47 @@ export class DenseOptimizer {
     return this.stepCount;
   }
 
+  /** The kernel memory the update works in (Adam, AdamW), or null. */
+  get memory(): KernelMemory | null {
+    return this.adamBuffers?.memory ?? null;
+  }
+
   /** Applies one update to `param` from `grad` (same length). */
   update(param: Float32Array, grad: Float32Array): void {
+    const call = this.startUpdate(param, grad);
+    if (call !== null) {
+      this.adamBuffers!.memory.run(call);
+      this.finishUpdate(param);
+    }
+  }
+
+  /**
+   * Starts one update. Adam and AdamW copy param and grad into kernel memory and return the kernel call that
+   * updates them there, to be run here or on a thread that shares the memory, then finishUpdate copies param
+   * back. The others update param at once and return null.
+   */
+  startUpdate(param: Float32Array, grad: Float32Array): KernelCall | null {
     this.stepCount++;
     const c = this.config;
     const wd = c.weightDecay ?? 0;
     switch (c.name) {
       case 'adam':
       case 'adamw':
-        return adam(this.adamBuffers!, param, grad, this.lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, wd, c.name === 'adamw', this.stepCount);
+        return adamCall(this.adamBuffers!, param, grad, this.lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, wd, c.name === 'adamw', this.stepCount);
       case 'adagrad': {
         const clr = this.lr / (1 + (this.stepCount - 1) * (c.lrDecay ?? 0));
-        return adagrad(param, grad, this.slots.sum, clr, c.eps ?? 1e-10, wd);
+        adagrad(param, grad, this.slots.sum, clr, c.eps ?? 1e-10, wd);
+        return null;
       }
       case 'sgd':
-        return sgd(param, grad, this.slots.momentum ?? null, this.lr, c.momentum ?? 0, c.dampening ?? 0, c.nesterov ?? false, wd, this.stepCount === 1);
+        sgd(param, grad, this.slots.momentum ?? null, this.lr, c.momentum ?? 0, c.dampening ?? 0, c.nesterov ?? false, wd, this.stepCount === 1);
+        return null;
     }
+  }
+
+  /** Copies the updated weights out of kernel memory after the call of startUpdate has run. */
+  finishUpdate(param: Float32Array): void {
+    if (this.adamBuffers) param.set(this.adamBuffers.param.subarray(0, param.length));
   }
 
   /** With `copy` false the slots are live views. */
@@ -108,16 +137,13 @@ export class DenseOptimizer {
   }
 }
 
-function adam(b: AdamBuffers, p: Float32Array, g: Float32Array, lr: number, b1: number, b2: number, eps: number,
-  wd: number, decoupled: boolean, step: number): void {
+function adamCall(b: AdamBuffers, p: Float32Array, g: Float32Array, lr: number, b1: number, b2: number, eps: number,
+  wd: number, decoupled: boolean, step: number): KernelCall {
   b.param.set(p);
   b.grad.set(g);
   const at = (view: Float32Array) => b.memory.pointer(view);
-  b.memory.kernels.adam_dense(
-    at(b.param), at(b.grad), at(b.m), at(b.v), b.param.length,
-    b1, 1 - b1, b2, 1 - b2, Math.sqrt(1 - b2 ** step), eps, -lr / (1 - b1 ** step), decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd,
-  );
-  p.set(b.param.subarray(0, p.length));
+  const scalars = [b1, 1 - b1, b2, 1 - b2, Math.sqrt(1 - b2 ** step), eps, -lr / (1 - b1 ** step), decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd];
+  return { name: 'adam_dense', args: [at(b.param), at(b.grad), at(b.m), at(b.v), b.param.length, ...scalars] };
 }
 
 function adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, clr: number, eps: number, wd: number): void {
