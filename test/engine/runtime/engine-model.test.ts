@@ -108,6 +108,22 @@ describe('EngineModel', () => {
     expect(await run(6)).not.toEqual(a);
   });
 
+  it('gives the same bits on one thread and with the helper (dense update there), clipped or not', async () => {
+    const run = async (sparseThreads: 1 | 2, clipNorm: number | null) => {
+      const model = await EngineModel.create({ ...options(0.3, 5), sparseThreads, clipNorm });
+      for (let k = 0; k < 4; k++) await model.trainStep(batch(k, 256));
+      const state = model.getState();
+      await model.dispose();
+      return state;
+    };
+    for (const clipNorm of [null, 0.5]) {
+      const [one, two] = [await run(1, clipNorm), await run(2, clipNorm)];
+      expect(two.theta).toEqual(one.theta);
+      expect(two.tables).toEqual(one.tables);
+      expect(two.dense).toEqual(one.dense);
+    }
+  });
+
   it('saves and loads bit-exactly: a resumed run equals the uninterrupted one', async () => {
     const a = await EngineModel.create(options());
     for (let k = 0; k < 3; k++) await a.trainStep(batch(k));
