@@ -41,7 +41,8 @@ export const elementwiseOps = {
   greater: defineOp({ infer: broadcastRule('greater', 'bool'), emit: (c, n) => c.node('Greater', n.inputs.map(c.name))[0], vjp: () => [null, null] }),
   equal: defineOp({ infer: broadcastRule('equal', 'bool', false), emit: (c, n) => c.node('Equal', n.inputs.map(c.name))[0], vjp: () => [null, null] }),
   neg: unary('Neg', (g) => [neg(g)], 'neg'),
-  relu: unary('Relu', (g, [x]) => [where(greater(x, 0), g, 0)], 'relu'),
+  // The mask from the output (y > 0 iff x > 0): x then has one reader, so ORT can fuse Gemm + Relu.
+  relu: unary('Relu', (g, _, y) => [where(greater(y, 0), g, 0)], 'relu'),
   sigmoid: unary('Sigmoid', (g, _, y) => [mul(g, mul(y, sub(1, y)))], 'sigmoid'),
   tanh: unary('Tanh', (g, _, y) => [mul(g, sub(1, mul(y, y)))], 'tanh'),
   exp: unary('Exp', (g, _, y) => [mul(g, y)], 'exp'),
