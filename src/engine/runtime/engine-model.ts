@@ -407,10 +407,22 @@ function tableKernelMemory(fields: readonly EmbeddingField[], sparse: SparseOpti
 }
 
 function allFinite(x: Float32Array): boolean {
-  let s = 0;
-  // x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow).
-  for (let i = 0; i < x.length; i++) s += x[i] * 0;
-  return s === 0;
+  // x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow). Four independent sums,
+  // because one waits on each add's latency (3x slower on 158k weights).
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const whole = x.length & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    a += x[i] * 0;
+    b += x[i + 1] * 0;
+    c += x[i + 2] * 0;
+    d += x[i + 3] * 0;
+  }
+  for (; i < x.length; i++) a += x[i] * 0;
+  return a + b + c + d === 0;
 }
 
 function concreteShape(shape: readonly Dim[], size: number): number[] {
