@@ -1,4 +1,4 @@
-// npm run bench:engine [-- --vocab 10000,1000000 --steps 30 --rounds 2 --threads 2 --sparse-threads auto --no-torch]
+// npm run bench:engine [-- --vocab 10000,1000000 --steps 40 --rounds 4 --threads 2 --sparse-threads auto --no-torch]
 //
 // Trains the reference model of ../shared/design/engine.md (batch 2048, Adam 1e-3 + SparseAdam 1e-3) at each
 // vocabulary size, with this engine and, when /usr/bin/python3 can import torch, with
@@ -30,8 +30,8 @@ interface Measurement {
 
 const program = new Command()
   .option('--vocab <list>', 'vocabulary sizes, comma-separated', '10000,1000000')
-  .option('--steps <n>', 'timed steps per run (after 3 warm-up steps)', '30')
-  .option('--rounds <n>', 'alternating rounds per vocabulary', '2')
+  .option('--steps <n>', 'timed steps per run (after 3 warm-up steps)', '40')
+  .option('--rounds <n>', 'alternating rounds per vocabulary', '4')
   .option('--threads <n>', 'onnxruntime intra-op threads', '2')
   .option('--sparse-threads <n>', "threads for the gather and sparse update: 1, 2 or auto (the engine's default)", 'auto')
   .option('--spinning <mode>', 'onnxruntime thread spinning: auto (off with the helper thread), on, off', 'auto')
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   if (opts.torch && !torch) console.log(`PyTorch peer not available (${PYTHON} cannot import torch, or ${TORCH_SCRIPT} is missing): engine only.`);
   console.log(`reference model, batch ${REFERENCE_BATCH}, ${steps} timed steps, ${rounds} round(s), ort threads ${opts.threads}, sparse threads ${opts.sparseThreads}`);
   console.log(`started ${new Date().toISOString()} on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const rows: string[][] = [['vocab', 'optmsm samples/s', 'torch samples/s', 'ratio', 'optmsm RSS MB', 'torch RSS MB']];
+  const rows: string[][] = [['vocab', 'optmsm samples/s', 'torch samples/s', 'ratio', 'ratio of medians', 'optmsm RSS MB', 'torch RSS MB']];
   for (const vocab of vocabs) {
     const dir = mkdtempSync(join(tmpdir(), `optmsm-bench-${vocab}-`));
     try {
@@ -68,11 +68,14 @@ async function main(): Promise<void> {
       }
       // The best round of each: the machine's other load only ever slows a run down.
       const best = (ms: Measurement[]) => ms.reduce((a, b) => (b.samples_per_second > a.samples_per_second ? b : a));
+      // The median round of each, a second view that one lucky round cannot move.
+      const median = (ms: Measurement[]) => [...ms].sort((x, y) => x.samples_per_second - y.samples_per_second)[(ms.length - 1) >> 1].samples_per_second;
       const a = best(ours);
       const b = torch ? best(theirs) : null;
       rows.push([
         String(vocab), String(a.samples_per_second), b ? String(b.samples_per_second) : '-',
         b ? `${(a.samples_per_second / b.samples_per_second).toFixed(2)}x` : '-',
+        b ? `${(median(ours) / median(theirs)).toFixed(2)}x` : '-',
         String(Math.max(...ours.map((m) => m.rss_mb))), b ? String(Math.max(...theirs.map((m) => m.rss_mb))) : '-',
       ]);
     } finally {
