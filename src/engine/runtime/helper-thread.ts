@@ -131,8 +131,7 @@ export class HelperThread {
     this.ctrl[START] = start;
     this.ctrl[END] = end;
     this.busy = true;
-    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
-    Atomics.notify(this.ctrl, CMD_SEQ);
+    this.signal();
   }
 
   /** Starts copying the rows of copy slots [start, end) (`copies` indexed by slot) for a batch of `size`. */
@@ -152,8 +151,7 @@ export class HelperThread {
     this.ctrl[SIZE] = size;
     this.ctrl[STRIDE] = stride;
     this.busy = true;
-    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
-    Atomics.notify(this.ctrl, CMD_SEQ);
+    this.signal();
   }
 
   /** Starts running `calls` one after the other on the helper (pointers into the helper's kernel memory). */
@@ -162,6 +160,7 @@ export class HelperThread {
     if (!this.memory) throw new InternalError('the helper thread has no kernel memory');
     if (calls.length > MAX_CALLS) throw new InternalError(`at most ${MAX_CALLS} kernel calls at once`);
     calls.forEach((call, c) => {
+      if (call.args.length > CALL_SLOTS - 2) throw new InternalError(`${call.name}: at most ${CALL_SLOTS - 2} arguments`);
       const at = c * CALL_SLOTS;
       this.calls[at] = KERNEL_NAMES.indexOf(call.name);
       this.calls[at + 1] = call.args.length;
@@ -170,8 +169,7 @@ export class HelperThread {
     this.ctrl[OP] = OP_KERNELS;
     this.ctrl[CALLS] = calls.length;
     this.busy = true;
-    Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
-    Atomics.notify(this.ctrl, CMD_SEQ);
+    this.signal();
   }
 
   /** Blocks until the started range is done. */
@@ -187,9 +185,14 @@ export class HelperThread {
 
   async terminate(): Promise<void> {
     this.ctrl[OP] = OP_STOP;
+    this.signal();
+    await this.worker.terminate();
+  }
+
+  /** Publishes the command written into ctrl and wakes the worker. */
+  private signal(): void {
     Atomics.store(this.ctrl, CMD_SEQ, ++this.seq);
     Atomics.notify(this.ctrl, CMD_SEQ);
-    await this.worker.terminate();
   }
 }
 
