@@ -194,7 +194,8 @@ export class EngineModel {
     }
     const clipNorm = this.options.clipNorm ?? null;
     // Without clipping (which needs every gradient first), a kernel dense update runs on the helper during the scatter.
-    const denseOnHelper = clipNorm === null && this.helper !== null && gradTheta.length > 0 && this.denseOpt.memory === this.helper.memory;
+    const helperMemory = this.helper?.memory ?? null;
+    const denseOnHelper = clipNorm === null && helperMemory !== null && gradTheta.length > 0 && this.denseOpt.memory === helperMemory;
     const denseCall = denseOnHelper ? this.denseOpt.startUpdate(this.theta, gradTheta) : null;
     if (denseCall !== null) this.helper!.startKernels([denseCall]);
     let sparse: SparseRowGrad[];
@@ -392,16 +393,11 @@ export class EngineModel {
 const TABLE_KERNEL_LIMIT = 3 * 2 ** 30;
 const SCRATCH_BYTES = 16 * 2 ** 20;
 
-/** Bytes of the embedding tables and their sparse optimizer state. */
-function tableStateBytes(fields: readonly EmbeddingField[], sparse: SparseOptimizerConfig): number {
-  const tableSizes = new Map(fields.map((f) => [f.table ?? f.name, f.vocabSize * f.dim]));
-  const tableFloats = [...tableSizes.values()].reduce((a, b) => a + b, 0);
-  return 4 * tableFloats * (sparse.name === 'adam' ? 3 : 2);
-}
-
 /** The kernel memory for the embedding tables and their optimizer state, or null when there are none or too many. */
 function tableKernelMemory(fields: readonly EmbeddingField[], sparse: SparseOptimizerConfig): KernelMemory | null {
-  const bytes = tableStateBytes(fields, sparse);
+  const tableSizes = new Map(fields.map((f) => [f.table ?? f.name, f.vocabSize * f.dim]));
+  const tableFloats = [...tableSizes.values()].reduce((a, b) => a + b, 0);
+  const bytes = 4 * tableFloats * (sparse.name === 'adam' ? 3 : 2);
   if (bytes === 0 || bytes > TABLE_KERNEL_LIMIT) return null;
   return new KernelMemory(bytes + SCRATCH_BYTES);
 }

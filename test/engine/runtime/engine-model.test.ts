@@ -108,16 +108,22 @@ describe('EngineModel', () => {
     expect(await run(6)).not.toEqual(a);
   });
 
-  it('gives the same bits on one thread and with the helper (dense update there), clipped or not', async () => {
-    const run = async (sparseThreads: 1 | 2, clipNorm: number | null) => {
-      const model = await EngineModel.create({ ...options(0.3, 5), sparseThreads, clipNorm });
+  it('gives the same bits on one thread and with the helper (dense Adam there), clipped or not, for any dense optimizer', async () => {
+    const run = async (sparseThreads: 1 | 2, clipNorm: number | null, optimizer: EngineModelOptions['optimizer']) => {
+      const model = await EngineModel.create({ ...options(0.3, 5), sparseThreads, clipNorm, optimizer });
       for (let k = 0; k < 4; k++) await model.trainStep(batch(k, 256));
       const state = model.getState();
       await model.dispose();
       return state;
     };
-    for (const clipNorm of [null, 0.5]) {
-      const [one, two] = [await run(1, clipNorm), await run(2, clipNorm)];
+    const cases = [
+      { clipNorm: null, optimizer: { name: 'adam', lr: 0.05 } },
+      { clipNorm: 0.5, optimizer: { name: 'adam', lr: 0.05 } },
+      { clipNorm: null, optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 } },
+    ] as const;
+    for (const { clipNorm, optimizer } of cases) {
+      const [one, two] = [await run(1, clipNorm, optimizer), await run(2, clipNorm, optimizer)];
+      expect(two.step).toBe(4);
       expect(two.theta).toEqual(one.theta);
       expect(two.tables).toEqual(one.tables);
       expect(two.dense).toEqual(one.dense);
