@@ -2,7 +2,13 @@
 // malloc settings of ../shared/design/engine.md: without them glibc hands freed buffers back to the OS and faults
 // them in again on every training step (7-9 ms of a 20 ms step). The variables must be set before the process
 // starts, so we re-execute Node once with them, with tsx loaded to run the TypeScript sources directly.
-import { spawnSync } from 'node:child_process';
+//
+// The launcher stands between a supervisor (shell, systemd, a container runtime) and the real process, so it
+// behaves like an init shim: the child runs in its own process group (a Ctrl-C from the terminal reaches the
+// launcher only, and is forwarded once rather than twice), every termination signal is forwarded, Ctrl-Z stops
+// both, and the launcher ends the way the child ended (same exit code, or killed by the same signal).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const MALLOC_SETTINGS = {
@@ -11,16 +17,45 @@ export const MALLOC_SETTINGS = {
   MALLOC_TOP_PAD_: '67108864',
 };
 
+// SIGUSR1 stays with Node (it starts the inspector).
+export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+const ownGroup = process.platform !== 'win32';
+
 const tsxLoader = fileURLToPath(import.meta.resolve('tsx'));
+
+/** Ends this process the way the child ended: its exit code, or the same signal (so a shell sees 128 + n). */
+function exitLike(code, signal) {
+  if (signal === null) {
+    process.exitCode = code ?? 1;
+    return;
+  }
+  process.exitCode = 128 + (constants.signals[signal] ?? 0);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal); // with no listener left, the default action ends the launcher here
+}
 
 /** Runs `script` (a .ts or .js file) with `args` in a child Node that has the malloc settings and tsx. */
 export function launch(script, args) {
   const env = { ...process.env, ...MALLOC_SETTINGS, OPTMSM_LAUNCHED: '1' };
-  const result = spawnSync(process.execPath, ['--import', tsxLoader, script, ...args], { stdio: 'inherit', env });
-  if (result.error) {
-    process.stderr.write(`optmsm: could not start Node: ${result.error.message}\n`);
-    return 1;
+  const child = spawn(process.execPath, ['--import', tsxLoader, script, ...args], { stdio: 'inherit', env, detached: ownGroup });
+  const forward = (signal) => child.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  if (ownGroup) {
+    // Job control: the terminal stops the launcher's group only, so stop the child's group with it.
+    process.on('SIGTSTP', () => {
+      process.kill(-child.pid, 'SIGSTOP');
+      process.kill(process.pid, 'SIGSTOP');
+    });
+    process.on('SIGCONT', () => process.kill(-child.pid, 'SIGCONT'));
   }
-  if (result.signal) process.kill(process.pid, result.signal);
-  return result.status ?? 1;
+  child.on('error', (error) => {
+    process.stderr.write(`optmsm: could not start Node: ${error.message}\n`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    for (const s of FORWARDED_SIGNALS) process.removeListener(s, forward);
+    process.removeAllListeners('SIGTSTP');
+    process.removeAllListeners('SIGCONT');
+    exitLike(code, signal);
+  });
 }

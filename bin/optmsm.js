@@ -3,4 +3,4 @@ import { fileURLToPath } from 'node:url';
 import { launch } from './launch.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-process.exitCode = launch(main, process.argv.slice(2));
+launch(main, process.argv.slice(2));

@@ -8,5 +8,5 @@ if (!script) {
   process.stderr.write('usage: node bin/run.js SCRIPT.ts [ARGS...]\n');
   process.exitCode = 2;
 } else {
-  process.exitCode = launch(resolve(script), args);
+  launch(resolve(script), args);
 }
