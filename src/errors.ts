@@ -28,9 +28,43 @@ export const ERROR_CODES = {
   E_RUN_NOT_FOUND: 'A run directory is missing files that the command needs.',
   E_SERVE_BAD_REQUEST: 'A prediction request body does not match the schema.',
   E_CLI_USAGE: 'A command-line argument is missing or invalid.',
+  E_INTERNAL: 'A bug in optmsm (an internal assertion failed); please report it.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The HTTP status that answers each code when it reaches a client: 4xx where the request can be fixed, 5xx where
+ * the server (its files, its load, its code) is at fault. One table, so no status is guessed from a prefix.
+ */
+export const HTTP_STATUS = {
+  E_CONFIG_INVALID: 400,
+  E_CONFIG_UNKNOWN_KEY: 400,
+  E_CONFIG_NOT_FOUND: 404,
+  E_DATA_NOT_FOUND: 404,
+  E_DATA_EMPTY: 422,
+  E_DATA_MISSING_COLUMN: 422,
+  E_DATA_BAD_ROW: 422,
+  E_DATA_BAD_LABEL: 422,
+  E_DATA_BAD_NUMERIC: 422,
+  E_DATA_TOO_MANY_SCENARIOS: 422,
+  E_DATA_UNKNOWN_SCENARIO: 422,
+  E_DATA_BAD_SPLIT: 422,
+  E_DATA_ENCODER: 500,
+  E_ENGINE_SHAPE: 500,
+  E_ENGINE_GRAPH: 500,
+  E_ENGINE_RUNTIME: 500,
+  E_ENGINE_STATE: 500,
+  E_TRAIN_NON_FINITE: 500,
+  E_TRAIN_CHECKPOINT: 500,
+  E_METRICS_BAD_INPUT: 422,
+  E_MODEL_UNKNOWN: 404,
+  E_MODEL_CONFIG: 400,
+  E_RUN_NOT_FOUND: 404,
+  E_SERVE_BAD_REQUEST: 400,
+  E_CLI_USAGE: 400,
+  E_INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>;
 
 export interface ErrorDetails {
   /** Where: file:line, a field path such as `features.age.normalize`, or an op name. */

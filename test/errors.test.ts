@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, OptmsmError } from '../src/errors.js';
+import { ERROR_CODES, type ErrorCode, HTTP_STATUS, OptmsmError } from '../src/errors.js';
 
 const docs = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../docs/errors.md'), 'utf8');
 
 describe('error catalogue', () => {
-  it.each(Object.keys(ERROR_CODES))('%s is documented in docs/errors.md', (code) => {
-    expect(docs).toContain(`\`${code}\``);
+  it.each(Object.keys(ERROR_CODES) as ErrorCode[])('%s is documented in docs/errors.md with its HTTP status', (code) => {
+    expect(docs).toContain(`| \`${code}\` | ${HTTP_STATUS[code]} |`);
   });
 
   it('prints one readable block with location, expectation and code', () => {

@@ -2,7 +2,7 @@
 // scored by its exported model.onnx, so the server answers exactly what `optmsm predict` writes.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { OptmsmError, type ErrorCode } from '../errors.js';
+import { HTTP_STATUS, OptmsmError } from '../errors.js';
 import { loadRun, type SavedRun, scoreColumns } from '../train/index.js';
 
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -16,20 +16,13 @@ export interface AppOptions {
   logger?: boolean;
 }
 
-/** HTTP status per error code: bad request shape, data the model cannot score, or the server itself. */
-function statusOf(code: ErrorCode): number {
-  if (code === 'E_SERVE_BAD_REQUEST') return 400;
-  if (code.startsWith('E_DATA_')) return 422;
-  return 503;
-}
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const run: SavedRun = await loadRun(options.run, { threads: options.threads });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof OptmsmError) {
-      return reply.status(statusOf(error.code)).send({ code: error.code, message: error.message, path: error.location ?? null });
+      return reply.status(HTTP_STATUS[error.code]).send({ code: error.code, message: error.message, path: error.location ?? null });
     }
     const { statusCode, message } = error as { statusCode?: number; message?: string };
     if (statusCode && statusCode < 500) return reply.status(statusCode).send({ code: 'E_SERVE_BAD_REQUEST', message, path: null });
