@@ -14,14 +14,11 @@
 import { z } from 'zod';
 import { add, concat, matmul, mul, param, softmax, squeeze, type Tensor } from '../engine/index.js';
 import { defineModel } from './model.js';
-import { concatFields, fieldsWidth, sharedFilter, specificFilter } from './layers/embedding.js';
+import { concatFields, fieldsWidth, sharedFilter } from './layers/embedding.js';
 import { mix } from './layers/gate.js';
-import type { Conditioning } from './layers/hyper-linear.js';
 import { hyperLinear } from './layers/hyper-linear.js';
-import { generatesPerScenario, generationSchema, specificIsScenarioOnly } from './layers/hyper-tower.js';
 import { activate, activationSchema, dropoutSchema, hiddenSchema, mlp } from './layers/mlp.js';
-import { scenarioValues } from './layers/scenario-params.js';
-import { stackedMlp } from './layers/stacked-mlp.js';
+import { generatesPerScenario, generationSchema, specificInput } from './layers/specific-input.js';
 
 const config = z.strictObject({
   num_experts: z.number().int().positive().default(4).describe('K expert views'),
@@ -40,18 +37,15 @@ export const m2m = defineModel({
   config,
   grouped: (cfg, ctx) => generatesPerScenario(cfg.hyperGeneration, 'full', ctx),
   build(cfg, ctx) {
-    const S = ctx.numScenarios;
     const m = cfg.expertDim;
-    const K = cfg.numExperts;
     const shFilter = sharedFilter(ctx);
-    const spFilter = specificFilter(ctx);
-    const perScenario = cfg.hyperGeneration === 'auto' && specificIsScenarioOnly(ctx);
+    const specific = specificInput(ctx, cfg.hyperGeneration);
     const act = cfg.activation;
 
-    const experts = stackedMlp('experts', K, fieldsWidth(ctx.fields, shFilter), {
+    const experts = mlp('experts', fieldsWidth(ctx.fields, shFilter), {
       hidden: [...cfg.expertHidden, m], activation: act,
-    });
-    const scenarioMlp = mlp('scenario', fieldsWidth(ctx.fields, spFilter), { hidden: [m], activation: act });
+    }, { experts: cfg.numExperts });
+    const scenarioMlp = mlp('scenario', specific.width, { hidden: [m], activation: act });
     const task = param('task_embedding', [m], { kind: 'normal', std: 0.1 });
     const attention = hyperLinear('meta_attention', { inDim: 2 * m, outDim: 2 * m, condDim: m, mode: 'full', rank: 1 });
     const v = param('meta_attention.v', [2 * m, 1], { kind: 'xavier_uniform' });
@@ -60,11 +54,8 @@ export const m2m = defineModel({
     const output = mlp('output', m, { hidden: cfg.outputHidden, activation: act, dropout: cfg.dropout, outputDim: 1 });
 
     return (inputs) => {
-      const { scenario } = inputs;
-      const eSp = concatFields(inputs, spFilter);
-      const cond: Conditioning = perScenario
-        ? { kind: 'per_scenario', c: scenarioMlp(scenarioValues(eSp, scenario, S)), scenario, groups: inputs.groups }
-        : { kind: 'per_sample', c: scenarioMlp(eSp) };
+      const rows = specific.rows(inputs);
+      const cond = rows.conditioning(scenarioMlp(rows.eSp)); // z = MLP_z(e_sp), [S | B, m]
       const views = experts(concatFields(inputs, shFilter)); // [B, K, m]
       const withTask = concat([views, add(mul(views, 0), task)], 2); // [B, K, 2m]: t beside every view
       const scores = squeeze(matmul(activate(attention(withTask, cond), act), v), 2); // [B, K]

@@ -9,9 +9,8 @@ import { z } from 'zod';
 import { defineModel } from './model.js';
 import { allFields, concatFields, fieldsWidth } from './layers/embedding.js';
 import { mix, scenarioGate } from './layers/gate.js';
-import { activationSchema, dropoutSchema, hiddenSchema, normSchema } from './layers/mlp.js';
+import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
 import { predictionModule, predictionShape } from './layers/prediction.js';
-import { stackedMlp } from './layers/stacked-mlp.js';
 
 const config = z.strictObject({
   num_experts: z.number().int().positive().nullable().default(null).describe('K experts; null = one per scenario'),
@@ -30,7 +29,7 @@ export const mmoe = defineModel({
   build(cfg, ctx) {
     const K = cfg.numExperts ?? ctx.numScenarios;
     const inDim = fieldsWidth(ctx.fields, allFields);
-    const experts = stackedMlp('experts', K, inDim, { hidden: cfg.expertHidden, activation: cfg.activation, dropout: cfg.dropout });
+    const experts = mlp('experts', inDim, { hidden: cfg.expertHidden, activation: cfg.activation, dropout: cfg.dropout }, { experts: K });
     const gates = scenarioGate('gates', ctx.numScenarios, inDim, K);
     const predict = predictionModule('tower', ctx, experts.outDim, cfg);
     return (inputs) => {

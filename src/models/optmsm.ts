@@ -15,18 +15,17 @@
 // for the S scenarios and gathers them, and is exactly per-sample generation (a test proves it).
 import { z } from 'zod';
 import {
-  concat, div, matmul, mul, oneHot, reduceMean, reduceSum, reshape, sqrt, squeeze, sub, transpose, add,
+  concat, div, matmul, mul, oneHot, reduceMean, reduceSum, reshape, sqrt, sub, transpose, add,
   type Tensor,
 } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { defineModel, type ModelInputs } from './model.js';
-import { concatFields, fieldsWidth, scenarioFieldName, sharedFilter, specificFilter, namedFilter } from './layers/embedding.js';
+import { defineModel } from './model.js';
+import { concatFields, fieldsWidth, sharedFilter } from './layers/embedding.js';
 import { gate, mix } from './layers/gate.js';
-import type { Conditioning } from './layers/hyper-linear.js';
-import { generatesPerScenario, hyperTower, specificIsScenarioOnly, sshShape } from './layers/hyper-tower.js';
+import { sshShape } from './layers/hyper-tower.js';
 import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
-import { route, scenarioMlp, scenarioValues } from './layers/scenario-params.js';
-import { stackedMlp } from './layers/stacked-mlp.js';
+import { predictionGrouped, predictionModule } from './layers/prediction.js';
+import { specificInput } from './layers/specific-input.js';
 
 const config = z.strictObject({
   repr_dim: z.number().int().positive().default(64).describe('m: size of h_sp and of each shared information embedding z_k'),
@@ -68,7 +67,7 @@ export const optmsm = defineModel({
   name: 'optmsm',
   description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
   config,
-  grouped: (cfg, ctx) => cfg.prediction === 'towers' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx),
+  grouped: predictionGrouped,
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const m = cfg.reprDim;
@@ -78,63 +77,38 @@ export const optmsm = defineModel({
         location: 'model.num_shared', expected: `num_shared = ${S} (the number of scenarios) or null`, found: String(K),
       });
     }
-    const spFilter = specificFilter(ctx);
     const shFilter = sharedFilter(ctx);
-    const scenarioFilter = namedFilter([scenarioFieldName(ctx)]);
-    const perScenario = cfg.hyperGeneration === 'auto' && specificIsScenarioOnly(ctx);
+    // h_sp, the gate and c are functions of e_sp: per scenario ([S, ·]) when e_sp is the scenario embedding alone.
+    const specific = specificInput(ctx, cfg.hyperGeneration);
     const act = { activation: cfg.activation, dropout: cfg.dropout };
 
-    const mlpSp = mlp('specific', fieldsWidth(ctx.fields, spFilter), { hidden: [m] });
-    const encoders = stackedMlp('shared', K, fieldsWidth(ctx.fields, shFilter), {
+    const mlpSp = mlp('specific', specific.width, { hidden: [m] });
+    const encoders = mlp('shared', fieldsWidth(ctx.fields, shFilter), {
       hidden: cfg.encoderHidden ?? [2 * m], outputDim: m, ...act,
-    });
+    }, { experts: K });
     const gateK = cfg.combine === 'gate' ? gate('gate', m, K) : null;
     const rDim = m + (cfg.combine === 'concat' ? K * m : m);
-    // prediction: (r, h_sp per scenario or sample, scenario ids) → logit
-    let predict: (r: Tensor, hSpN: Tensor, inputs: ModelInputs) => Tensor;
-    if (cfg.prediction === 'towers') {
-      const towers = scenarioMlp('towers', S, rDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
-      predict = (r, _hSpN, inputs) => squeeze(towers(r, inputs), 1);
-    } else {
-      const mlpC = mlp('hyper_input', m, { hidden: [cfg.hyperDim] });
-      const condDim = cfg.hyperDim + (cfg.hyperScenarioEmbedding ? fieldsWidth(ctx.fields, scenarioFilter) : 0);
-      const tower = hyperTower('tower', rDim, {
-        hidden: cfg.towerHidden, generate: cfg.generate, mode: cfg.hyperMode, rank: cfg.hyperRank, condDim, ...act,
-      });
-      predict = (r, hSpN, inputs) => {
-        let c = mlpC(hSpN); // [N, h]
-        if (cfg.hyperScenarioEmbedding) {
-          const eScenario = concatFields(inputs, scenarioFilter);
-          c = concat([c, perScenario ? scenarioValues(eScenario, inputs.scenario, S) : eScenario], 1);
-        }
-        const cond: Conditioning = perScenario
-          ? { kind: 'per_scenario', c, scenario: inputs.scenario, groups: inputs.groups }
-          : { kind: 'per_sample', c };
-        return tower(r, cond);
-      };
-    }
+    // SSH: c = MLP_c(h_sp) [; e_scenario]; or per-scenario towers.
+    const predict = predictionModule('tower', ctx, rDim, cfg, { sourceDim: m, scenarioEmbedding: cfg.hyperScenarioEmbedding });
 
     return (inputs) => {
       const { scenario } = inputs;
-      // Per scenario ([S, ·]) when e_sp is the scenario embedding alone, else per sample ([B, ·]).
-      const atScenarios = (x: Tensor) => (perScenario ? scenarioValues(x, scenario, S) : x);
-      const toSamples = (x: Tensor) => (perScenario ? route(x, scenario) : x);
-
-      const hSpN = mlpSp(atScenarios(concatFields(inputs, spFilter))); // [N, m]
-      const hSp = toSamples(hSpN); // [B, m]
+      const rows = specific.rows(inputs);
+      const hSpN = mlpSp(rows.eSp); // [N, m]
+      const hSp = rows.toSamples(hSpN); // [B, m]
       const zShared = encoders(concatFields(inputs, shFilter)); // [B, K, m]
 
       const aux: Record<string, { value: Tensor; weight: number }> = {};
       if (cfg.orth === 'representation') aux.orth = { value: orthRepresentation(zShared), weight: cfg.lambdaOrth };
-      if (cfg.orth === 'parameter') aux.orth = { value: orthParameter(encoders.firstWeights), weight: cfg.lambdaOrth };
+      if (cfg.orth === 'parameter') aux.orth = { value: orthParameter(encoders.weights[0]), weight: cfg.lambdaOrth };
 
       let zMixed: Tensor; // [B, ·]
-      if (gateK) zMixed = mix(toSamples(gateK(hSpN)), zShared);
+      if (gateK) zMixed = mix(rows.toSamples(gateK(hSpN)), zShared);
       else if (cfg.combine === 'own') zMixed = mix(oneHot(scenario, S), zShared);
       else zMixed = reshape(zShared, ['B', K * m]);
       const r = concat([hSp, zMixed], 1); // [B, rDim]
 
-      return { logit: predict(r, hSpN, inputs), aux };
+      return { logit: predict(r, inputs, { rows, x: hSpN }), aux };
     };
   },
 });

@@ -13,10 +13,8 @@ import { concat, type Tensor } from '../engine/index.js';
 import { defineModel } from './model.js';
 import { allFields, concatFields, fieldsWidth } from './layers/embedding.js';
 import { gate, mix, scenarioGate } from './layers/gate.js';
-import { activationSchema, dropoutSchema, hiddenSchema, normSchema } from './layers/mlp.js';
+import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
 import { predictionModule, predictionShape } from './layers/prediction.js';
-import { scenarioStackedMlp } from './layers/scenario-params.js';
-import { stackedMlp } from './layers/stacked-mlp.js';
 
 const config = z.strictObject({
   num_levels: z.number().int().positive().default(1).describe('number of CGC levels'),
@@ -42,8 +40,8 @@ export const ple = defineModel({
     const levels = Array.from({ length: cfg.numLevels }, (_, j) => {
       const isLast = j === cfg.numLevels - 1;
       const level = {
-        specific: scenarioStackedMlp(`level${j}.specific`, S, cfg.specificExperts, inDim, expertOptions),
-        shared: stackedMlp(`level${j}.shared`, cfg.sharedExperts, inDim, expertOptions),
+        specific: mlp(`level${j}.specific`, inDim, expertOptions, { scenarios: S, experts: cfg.specificExperts }),
+        shared: mlp(`level${j}.shared`, inDim, expertOptions, { experts: cfg.sharedExperts }),
         scenarioGate: scenarioGate(`level${j}.scenario_gate`, S, inDim, nAll),
         sharedGate: isLast ? null : gate(`level${j}.shared_gate`, inDim, nAll),
       };

@@ -29,6 +29,40 @@ const DENSE: Record<string, number> = {
   pepnet: 691,
 };
 
+function expectClose(got: Float32Array, want: Float32Array, tol: number, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i += 1) expect(Math.abs(got[i] - want[i]), `${what}[${i}]`).toBeLessThan(tol * (1 + Math.abs(want[i])));
+}
+
+/**
+ * STAR's partitioned norm reads every field but the scenario (E's first 12 columns and the numeric age) and
+ * keeps per-scenario running averages (momentum 0.1 from mean 0, variance 1; unbiased variance).
+ */
+function starStatistics(batch: Batch): { next: Record<string, Float32Array>; batch: Record<string, Float32Array> } {
+  const S = TINY_CTX.numScenarios;
+  const width = batch.E.length / batch.size;
+  const n = 13;
+  const row = (b: number) => [...batch.E.subarray(b * width, b * width + 12), batch.numeric[b]];
+  const mean = new Float64Array(S * n);
+  const square = new Float64Array(S * n);
+  const count = new Float64Array(S);
+  for (let b = 0; b < batch.size; b += 1) {
+    const s = batch.scenario[b];
+    count[s] += 1;
+    row(b).forEach((v, j) => { mean[s * n + j] += v; square[s * n + j] += v * v; });
+  }
+  const m = Float32Array.from(mean, (v, k) => v / count[Math.floor(k / n)]);
+  const biased = Float32Array.from(square, (v, k) => v / count[Math.floor(k / n)] - m[k] * m[k]);
+  const unbiased = biased.map((v, k) => (v * count[Math.floor(k / n)]) / (count[Math.floor(k / n)] - 1));
+  return {
+    next: { 'pn.running_mean': m.map((v) => 0.1 * v), 'pn.running_var': unbiased.map((v) => 0.9 + 0.1 * v) },
+    batch: { 'pn.running_mean': m, 'pn.running_var': biased },
+  };
+}
+
+/** Models with running statistics: the next values of their buffers after one step, and the batch's own. */
+const RUNNING_STATISTICS: Record<string, (batch: Batch) => ReturnType<typeof starStatistics>> = { star: starStatistics };
+
 const ROUTED = new Set(['optmsm', 'shared-bottom', 'mmoe', 'ple', 'star']);
 
 it('registers every model of the zoo under its file name', () => {
@@ -56,10 +90,20 @@ describe.each(modelNames())('%s', (name) => {
   });
 
   it('inference matches the training forward', async () => {
-    if (h.compiled.buffers.length > 0) return; // batch statistics in training, running averages in inference
-    const train = await h.step(batches[0]);
-    const infer = await h.predict(batches[0]);
-    for (let i = 0; i < infer.length; i += 1) expect(infer[i]).toBeCloseTo(train.probability[i], 5);
+    const batch = batches[0];
+    const train = await h.step(batch);
+    const running = Object.keys(train.next);
+    if (running.length > 0) {
+      // Batch statistics in training, running averages at inference: the running averages must move by the
+      // batch's own statistics, and inference with those statistics must give the training forward.
+      const stats = RUNNING_STATISTICS[name]?.(batch);
+      expect(stats, `hand-computed statistics for ${name}'s buffers`).toBeDefined();
+      expect(Object.keys(stats!.next).sort()).toEqual(running.sort());
+      for (const key of running) expectClose(train.next[key], stats!.next[key], 1e-5, `next/${key}`);
+      Object.assign(h.buffers, stats!.batch);
+    }
+    const infer = await h.predict(batch);
+    expectClose(infer, train.probability, 1e-5, 'inference probability');
   });
 
   it('exports a self-contained ONNX file that predicts the same', async () => {

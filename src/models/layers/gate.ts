@@ -1,7 +1,7 @@
 // Softmax gates over K experts and the weighted mixture they select.
 import { matmul, softmax, squeeze, unsqueeze, type Tensor } from '../../engine/index.js';
 import { asLayer, linear, type Layer } from './mlp.js';
-import { scenarioLinear, type RoutedLayer, type Routing } from './scenario-params.js';
+import type { RoutedLayer, Routing } from './scenario-params.js';
 
 /** a = softmax(x W + b) over K: [B, in] → [B, K]. */
 export function gate(name: string, inDim: number, count: number): Layer {
@@ -11,7 +11,7 @@ export function gate(name: string, inDim: number, count: number): Layer {
 
 /** One gate per scenario, routed: the sample's own scenario's gate weights. */
 export function scenarioGate(name: string, numScenarios: number, inDim: number, count: number): RoutedLayer {
-  const logits = scenarioLinear(name, numScenarios, inDim, count);
+  const logits = linear(name, inDim, count, { scenarios: numScenarios });
   return Object.assign((x: Tensor, routing: Routing) => softmax(logits(x, routing), -1), { outDim: count });
 }
 

@@ -4,16 +4,12 @@
 // only the output layer). Hidden layers use the activation; the output is a logit.
 import { z } from 'zod';
 import { squeeze, type Tensor } from '../../engine/index.js';
-import type { ModelContext, ModelInputs } from '../model.js';
-import { concatFields, fieldsWidth, scenarioFieldName, specificFilter } from './embedding.js';
 import { hyperLinear, hyperModeSchema, type Conditioning, type HyperMode } from './hyper-linear.js';
-import { activate, linear, maybeDropout, mlp, type Activation } from './mlp.js';
-import { scenarioValues } from './scenario-params.js';
+import { activate, linear, maybeDropout, type Activation } from './mlp.js';
+import { generationSchema } from './specific-input.js';
 
 export const generateSchema = z.enum(['upper', 'all', 'last']);
 export type Generate = z.infer<typeof generateSchema>;
-export const generationSchema = z.enum(['auto', 'per_sample']);
-export type Generation = z.infer<typeof generationSchema>;
 
 /** The SSH keys every model with `prediction: hyper` accepts (snake_case, as in configs). */
 export const sshShape = {
@@ -58,36 +54,5 @@ export function hyperTower(name: string, inDim: number, options: HyperTowerOptio
       if (i !== last) h = maybeDropout(activate(h, activation), rate);
     });
     return squeeze(h, 1); // [B]
-  };
-}
-
-/** True when F_sp is the scenario field alone, so c (a function of e_sp) depends on the scenario only. */
-export function specificIsScenarioOnly(ctx: ModelContext): boolean {
-  const scenario = scenarioFieldName(ctx);
-  const specific = ctx.fields.filter(specificFilter(ctx));
-  return specific.length === 1 && specific[0].name === scenario;
-}
-
-/** Generated weight matrices are per scenario (decomposed cores, full weights), so they route by groups. */
-export function generatesPerScenario(generation: Generation, mode: HyperMode, ctx: ModelContext): boolean {
-  return generation === 'auto' && specificIsScenarioOnly(ctx) && mode !== 'scale';
-}
-
-/**
- * Conditioning for models without their own specific encoder: c = MLP_c(e_sp), one ReLU layer of size h,
- * computed once per scenario (from each scenario's e_sp) when that is exact, else per sample.
- */
-export function specificConditioning(
-  name: string, ctx: ModelContext, hyperDim: number, generation: Generation,
-): (inputs: ModelInputs) => Conditioning {
-  const filter = specificFilter(ctx);
-  const mlpC = mlp(name, fieldsWidth(ctx.fields, filter), { hidden: [hyperDim] });
-  const perScenario = generation === 'auto' && specificIsScenarioOnly(ctx);
-  return (inputs) => {
-    const eSp = concatFields(inputs, filter); // [B, D_sp]
-    if (!perScenario) return { kind: 'per_sample', c: mlpC(eSp) };
-    return {
-      kind: 'per_scenario', c: mlpC(scenarioValues(eSp, inputs.scenario, ctx.numScenarios)), scenario: inputs.scenario, groups: inputs.groups,
-    };
   };
 }

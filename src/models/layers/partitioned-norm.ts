@@ -15,20 +15,26 @@ export interface NormOptions {
   eps?: number;
 }
 
-export function batchNorm(name: string, dim: number, options: NormOptions = {}): (x: Tensor) => Tensor {
-  const { momentum = 0.1, eps = 1e-5 } = options;
+/**
+ * Batch normalisation of x [B, n], or of K experts' x [K, B, n] (options.experts = K: statistics and affine
+ * terms per expert, over axis 1).
+ */
+export function batchNorm(name: string, dim: number, options: NormOptions & { experts?: number } = {}): (x: Tensor) => Tensor {
+  const { momentum = 0.1, eps = 1e-5, experts } = options;
+  const shape = experts === undefined ? [dim] : [experts, 1, dim];
+  const axis = experts === undefined ? 0 : 1;
   const { gamma, beta, runningMean, runningVar } = scope(name, () => ({
-    gamma: param('gamma', [dim], { kind: 'ones' }),
-    beta: param('beta', [dim], { kind: 'zeros' }),
-    runningMean: buffer('running_mean', [dim], { kind: 'zeros' }),
-    runningVar: buffer('running_var', [dim], { kind: 'ones' }),
+    gamma: param('gamma', shape, { kind: 'ones' }),
+    beta: param('beta', shape, { kind: 'zeros' }),
+    runningMean: buffer('running_mean', shape, { kind: 'zeros' }),
+    runningVar: buffer('running_var', shape, { kind: 'ones' }),
   }));
   return (x) => {
     let mean = runningMean;
     let variance = runningVar;
     if (isTraining()) {
-      mean = reduceMean(x, [0]); // [n]
-      variance = reduceMean(mul(sub(x, mean), sub(x, mean)), [0]); // [n]
+      mean = reduceMean(x, [axis], experts !== undefined); // [n] | [K, 1, n]
+      variance = reduceMean(mul(sub(x, mean), sub(x, mean)), [axis], experts !== undefined);
       assignBuffer(runningMean, add(mul(runningMean, 1 - momentum), mul(mean, momentum)));
       assignBuffer(runningVar, add(mul(runningVar, 1 - momentum), mul(variance, momentum)));
     }

@@ -1,13 +1,15 @@
 // The scenario-specific prediction module of a multi-scenario model, as a plug-in (OptMSM as a framework):
-// `towers` = one ordinary MLP tower per scenario (routed), `hyper` = OptMSM's SSH conditioned on the
-// scenario-specific fields. Used by shared-bottom, mmoe and ple.
+// `towers` = one ordinary MLP tower per scenario (routed), `hyper` = OptMSM's SSH, whose generated layers are
+// conditioned on c = MLP_c(source) [; e_scenario]. The source is e_sp (the scenario-specific fields) unless
+// the model hands its own (OptMSM: h_sp). Used by optmsm, shared-bottom, mmoe and ple.
 import { z } from 'zod';
-import { squeeze, type Tensor } from '../../engine/index.js';
+import { concat, squeeze, type Tensor } from '../../engine/index.js';
 import type { ModelContext, ModelInputs } from '../model.js';
-import { generatesPerScenario, hyperTower, specificConditioning, sshShape, type Generate, type Generation } from './hyper-tower.js';
+import { concatFields, fieldsWidth, namedFilter, scenarioFieldName } from './embedding.js';
 import type { HyperMode } from './hyper-linear.js';
-import { hiddenSchema, type Activation, type Norm } from './mlp.js';
-import { scenarioMlp } from './scenario-params.js';
+import { hyperTower, sshShape, type Generate } from './hyper-tower.js';
+import { hiddenSchema, mlp, type Activation, type Norm } from './mlp.js';
+import { generatesPerScenario, specificInput, type Generation, type SpecificRows } from './specific-input.js';
 
 export function predictionShape(towerDefault: number[]) {
   return {
@@ -36,18 +38,41 @@ export function predictionGrouped(cfg: PredictionConfig, ctx: ModelContext): boo
   return cfg.prediction === 'towers' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx);
 }
 
-/** (h [B, in], inputs) → logit [B]. */
+export interface PredictionOptions {
+  /** Width of the source the model passes for MLP_c; omitted: the source is e_sp. */
+  sourceDim?: number;
+  /** Concatenate the scenario field's embedding to c. */
+  scenarioEmbedding?: boolean;
+}
+
+/** A model's own hypernetwork source x [N, sourceDim], at the rows of its `SpecificRows`. */
+export interface HyperSource {
+  rows: SpecificRows;
+  x: Tensor;
+}
+
+export type Predict = (h: Tensor, inputs: ModelInputs, source?: HyperSource) => Tensor;
+
+/** (h [B, in], inputs[, source]) → logit [B]. */
 export function predictionModule(
-  name: string, ctx: ModelContext, inDim: number, cfg: PredictionConfig,
-): (h: Tensor, inputs: ModelInputs) => Tensor {
+  name: string, ctx: ModelContext, inDim: number, cfg: PredictionConfig, options: PredictionOptions = {},
+): Predict {
   const act = { activation: cfg.activation, dropout: cfg.dropout };
   if (cfg.prediction === 'towers') {
-    const towers = scenarioMlp(name, ctx.numScenarios, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
+    const towers = mlp(name, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act }, { scenarios: ctx.numScenarios });
     return (h, inputs) => squeeze(towers(h, inputs), 1);
   }
-  const conditioning = specificConditioning(`${name}.hyper_input`, ctx, cfg.hyperDim, cfg.hyperGeneration);
+  const specific = specificInput(ctx, cfg.hyperGeneration);
+  const mlpC = mlp(`${name}.hyper_input`, options.sourceDim ?? specific.width, { hidden: [cfg.hyperDim] });
+  const scenarioFilter = namedFilter([scenarioFieldName(ctx)]);
+  const condDim = cfg.hyperDim + (options.scenarioEmbedding ? fieldsWidth(ctx.fields, scenarioFilter) : 0);
   const tower = hyperTower(name, inDim, {
-    hidden: cfg.towerHidden, generate: cfg.generate, mode: cfg.hyperMode, rank: cfg.hyperRank, condDim: cfg.hyperDim, ...act,
+    hidden: cfg.towerHidden, generate: cfg.generate, mode: cfg.hyperMode, rank: cfg.hyperRank, condDim, ...act,
   });
-  return (h, inputs) => tower(h, conditioning(inputs));
+  return (h, inputs, source) => {
+    const rows = source?.rows ?? specific.rows(inputs);
+    let c = mlpC(source?.x ?? rows.eSp); // [N, h]
+    if (options.scenarioEmbedding) c = concat([c, rows.at(concatFields(inputs, scenarioFilter))], 1);
+    return tower(h, rows.conditioning(c));
+  };
 }

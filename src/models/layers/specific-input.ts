@@ -1,0 +1,64 @@
+// The scenario-specific input e_sp (the fields of F_sp) as the source of per-scenario conditioning: OptMSM's
+// h_sp, gate and hypernetwork input, M2M's scenario representation, the SSH prediction module's c. When F_sp
+// is the scenario field alone, e_sp has one value per scenario, so every function of it is evaluated once per
+// scenario ([S, ·], from each scenario's rows: their mean, which is that scenario's embedding) and routed to
+// the samples; generated layers then get per-scenario conditioning. This equals per-sample evaluation
+// (outputs and dL/dθ exactly; dL/dE summed per scenario, which is what reaches the embedding table) and saves
+// the work of B - S rows.
+import { z } from 'zod';
+import type { Tensor } from '../../engine/index.js';
+import type { ModelContext, ModelInputs } from '../model.js';
+import { concatFields, fieldsWidth, scenarioFieldName, specificFilter } from './embedding.js';
+import type { Conditioning, HyperMode } from './hyper-linear.js';
+import { route, scenarioValues } from './scenario-params.js';
+
+export const generationSchema = z.enum(['auto', 'per_sample']);
+export type Generation = z.infer<typeof generationSchema>;
+
+/** True when F_sp is the scenario field alone, so anything computed from e_sp depends on the scenario only. */
+export function specificIsScenarioOnly(ctx: ModelContext): boolean {
+  const scenario = scenarioFieldName(ctx);
+  const specific = ctx.fields.filter(specificFilter(ctx));
+  return specific.length === 1 && specific[0].name === scenario;
+}
+
+/** Generated weight matrices are per scenario (decomposed cores, full weights), so they route by groups. */
+export function generatesPerScenario(generation: Generation, mode: HyperMode, ctx: ModelContext): boolean {
+  return generation === 'auto' && specificIsScenarioOnly(ctx) && mode !== 'scale';
+}
+
+/** e_sp and what lives at its rows N (S scenarios or B samples) in one forward. */
+export interface SpecificRows {
+  /** e_sp at the rows: [S, D_sp] per scenario, else [B, D_sp]. */
+  readonly eSp: Tensor;
+  /** Another per-sample input that depends on the scenario only (e.g. its embedding), at the same rows. */
+  at(x: Tensor): Tensor;
+  /** [N, ·] → each sample's own row, [B, ·]. */
+  toSamples(x: Tensor): Tensor;
+  /** A hypernetwork input c [N, h] as the conditioning of generated layers. */
+  conditioning(c: Tensor): Conditioning;
+}
+
+export interface SpecificInput {
+  /** D_sp: the width of e_sp. */
+  readonly width: number;
+  /** Whether functions of e_sp are evaluated per scenario (hyper_generation auto and F_sp = {scenario}). */
+  readonly perScenario: boolean;
+  rows(inputs: ModelInputs): SpecificRows;
+}
+
+export function specificInput(ctx: ModelContext, generation: Generation): SpecificInput {
+  const filter = specificFilter(ctx);
+  const perScenario = generation === 'auto' && specificIsScenarioOnly(ctx);
+  const rows = (inputs: ModelInputs): SpecificRows => {
+    const { scenario, groups } = inputs;
+    const at = (x: Tensor) => (perScenario ? scenarioValues(x, scenario, ctx.numScenarios) : x);
+    return {
+      eSp: at(concatFields(inputs, filter)),
+      at,
+      toSamples: (x) => (perScenario ? route(x, scenario) : x),
+      conditioning: (c) => (perScenario ? { kind: 'per_scenario', c, scenario, groups } : { kind: 'per_sample', c }),
+    };
+  };
+  return { width: fieldsWidth(ctx.fields, filter), perScenario, rows };
+}
