@@ -1,7 +1,7 @@
-// Every user entry point (CLI, npm start, benchmarks) goes through here, so the process always runs with the
-// malloc settings of ../shared/design/engine.md: without them glibc hands freed buffers back to the OS and faults
-// them in again on every training step (7-9 ms of a 20 ms step). The variables must be set before the process
-// starts, so we re-execute Node once with them, with tsx loaded to run the TypeScript sources directly.
+// The launcher of the processes that train: it re-executes Node once with the malloc settings of
+// ../shared/design/engine.md. Without them glibc hands freed buffers back to the OS and faults them in again on
+// every training step (7-9 ms of a 20 ms step); the variables must be set before the process starts, hence the
+// re-exec. Commands that do not train run in-process (bin/optmsm.js): bench/README.md measures both paths.
 //
 // The launcher stands between a supervisor (shell, systemd, a container runtime) and the real process, so it
 // behaves like an init shim: the child runs in its own process group (a Ctrl-C from the terminal reaches the
@@ -9,7 +9,6 @@
 // both, and the launcher ends the way the child ended (same exit code, or killed by the same signal).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 export const MALLOC_SETTINGS = {
   MALLOC_MMAP_THRESHOLD_: '67108864',
@@ -20,8 +19,6 @@ export const MALLOC_SETTINGS = {
 // SIGUSR1 stays with Node (it starts the inspector).
 export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 const ownGroup = process.platform !== 'win32';
-
-const tsxLoader = fileURLToPath(import.meta.resolve('tsx'));
 
 /** Ends this process the way the child ended: its exit code, or the same signal (so a shell sees 128 + n). */
 function exitLike(code, signal) {
@@ -34,10 +31,15 @@ function exitLike(code, signal) {
   process.kill(process.pid, signal); // with no listener left, the default action ends the launcher here
 }
 
-/** Runs `script` (a .ts or .js file) with `args` in a child Node that has the malloc settings and tsx. */
-export function launch(script, args) {
-  const env = { ...process.env, ...MALLOC_SETTINGS, OPTMSM_LAUNCHED: '1' };
-  const child = spawn(process.execPath, ['--import', tsxLoader, script, ...args], { stdio: 'inherit', env, detached: ownGroup });
+/** Whether this process already started with the malloc settings (set by a launcher, or by the user). */
+export function hasMallocSettings(env = process.env) {
+  return Object.keys(MALLOC_SETTINGS).every((key) => env[key] !== undefined);
+}
+
+/** Runs `script` with `args` in a child Node (with `nodeArgs`, e.g. a loader) that has the malloc settings. */
+export function launch(script, args, nodeArgs = []) {
+  const env = { ...process.env, ...MALLOC_SETTINGS };
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: 'inherit', env, detached: ownGroup });
   const forward = (signal) => child.kill(signal);
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   if (ownGroup) {

@@ -32,7 +32,9 @@ function roomOf(file: string): string | null {
 
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
+  const statics = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
+  const dynamics = [...text.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) => m[1]);
+  const specifiers = [...statics, ...dynamics];
   return specifiers.map((s) => resolve(dirname(file), s));
 }
 

@@ -55,6 +55,16 @@ export interface BenchOutcome {
   files: { json: string; markdown: string };
 }
 
+/** `count` seeds: the config's seeds in order, then the integers after the last one. */
+export function benchSeeds(config: RunConfig, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => config.seeds[i] ?? config.seeds[config.seeds.length - 1] + i - config.seeds.length + 1);
+}
+
+/** Where `optmsm bench` puts its runs without --out: runs/bench/<experiment>. */
+export function defaultBenchDir(config: RunConfig): string {
+  return join('runs', 'bench', config.name);
+}
+
 /** The best any model can do on the synthetic data: AUC of the true click probability it carries. */
 export function oracleOf(data: PreparedDataset, columns: EncodedColumns = data.test): BenchOracle | undefined {
   const truth = columns.extra.true_prob;

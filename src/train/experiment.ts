@@ -15,7 +15,9 @@ const variantSchema = z.strictObject({
 
 export const runConfigSchema = z.strictObject({
   name: z.string().min(1).optional().describe('experiment name; default: the dataset name'),
-  dataset: z.string().min(1).describe('path of the dataset config, relative to this file'),
+  dataset: z
+    .union([z.string().min(1), z.record(z.string(), z.unknown())])
+    .describe('path of the dataset config (relative to this file), or the dataset config itself'),
   model: z.string().default('optmsm').describe('model trained by `optmsm train` without --model'),
   models: z.record(z.string(), modelOptions).default({}).describe('options per model name'),
   variants: z.record(z.string(), variantSchema).default({}).describe('named variants for `optmsm bench`'),
@@ -37,39 +39,47 @@ export interface RunConfig {
   seeds: number[];
 }
 
-
-
 export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   const parsed = trainConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) throw fromZodError(parsed.error, { file, prefix: 'train' });
   return parsed.data;
 }
 
+/** Reads a run config file (or a bare dataset config file, trained with defaults). */
 export function loadRunConfig(path: string): RunConfig {
   const file = resolve(path);
-  const raw = readConfigFile(file);
+  return resolveRunConfig(readConfigFile(file), file, dirname(file));
+}
+
+/**
+ * Validates a parsed run config (or bare dataset config); `source` names it in errors and `baseDir` anchors the
+ * relative paths in it (the dataset config file, data files).
+ */
+export function resolveRunConfig(raw: unknown, source: string, baseDir: string): RunConfig {
   const isRunConfig = typeof raw === 'object' && raw !== null && 'dataset' in raw;
   if (!isRunConfig) {
-    const dataset = parseDatasetConfig(raw, file, dirname(file));
+    const dataset = parseDatasetConfig(raw, source, baseDir);
     return {
-      file, name: dataset.name, dataset, datasetFile: file, model: 'optmsm', models: {}, variants: {},
-      train: parseTrainConfig({}, file), trainRaw: {}, seeds: [2022, 2023, 2024],
+      file: source, name: dataset.name, dataset, datasetFile: source, model: 'optmsm', models: {}, variants: {},
+      train: parseTrainConfig({}, source), trainRaw: {}, seeds: [2022, 2023, 2024],
     };
   }
   const parsed = runConfigSchema.safeParse(raw);
-  if (!parsed.success) throw fromZodError(parsed.error, { file, knownKeys: Object.keys(runConfigSchema.shape).join(', ') });
+  if (!parsed.success) throw fromZodError(parsed.error, { file: source, knownKeys: Object.keys(runConfigSchema.shape).join(', ') });
   const run = parsed.data;
-  const datasetFile = isAbsolute(run.dataset) ? run.dataset : resolve(dirname(file), run.dataset);
-  const dataset = loadDatasetConfig(datasetFile);
+  const datasetFile = typeof run.dataset !== 'string' ? source : isAbsolute(run.dataset) ? run.dataset : resolve(baseDir, run.dataset);
+  const dataset = typeof run.dataset === 'string'
+    ? loadDatasetConfig(datasetFile)
+    : parseDatasetConfig(run.dataset, `${source}: dataset`, baseDir);
   return {
-    file,
-    name: run.name ?? dataset.name ?? basename(file, extname(file)),
+    file: source,
+    name: run.name ?? dataset.name ?? basename(source, extname(source)),
     dataset,
     datasetFile,
     model: run.model,
     models: run.models,
     variants: run.variants,
-    train: parseTrainConfig(run.train, file),
+    train: parseTrainConfig(run.train, source),
     trainRaw: run.train ?? {},
     seeds: run.seeds,
   };

@@ -36,6 +36,11 @@ export interface RunOutcome {
   result: TrainResult;
 }
 
+/** Where `optmsm train` puts a run without --out: runs/<experiment>.<model>/seed-<seed>. */
+export function defaultRunDir(config: RunConfig, model: string, seed: number): string {
+  return join('runs', `${config.name}.${model}`, `seed-${seed}`);
+}
+
 export async function loadData(config: RunConfig, log?: (line: string) => void): Promise<PreparedDataset> {
   return prepareDataset(config.dataset, { log });
 }

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { batchIterator, type EncodedColumns, FeatureEncoder } from '../data/index.js';
+import { batchIterator, type EncodedColumns, encodeFile, FeatureEncoder } from '../data/index.js';
 import { type Feed, Session } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { runMetricsSchema, type RunMetrics } from '../metrics/index.js';
+import { evaluateByScenario, runMetricsSchema, type RunMetrics, type SplitMetrics } from '../metrics/index.js';
 import { readJsonFileSync } from './checkpoint-io.js';
 
 export const RUN_FILES = {
@@ -79,4 +79,25 @@ export async function scoreColumns(run: SavedRun, columns: EncodedColumns, batch
     start += batch.size;
   }
   return probability;
+}
+
+/** Scores a labelled raw data file (CSV/Parquet/JSONL, directory or glob): AUC, LogLoss, calibration, per scenario. */
+export async function evaluateFile(run: SavedRun, file: string): Promise<SplitMetrics> {
+  const columns = await encodeFile(run.encoder, file, { requireLabel: true });
+  const probability = await scoreColumns(run, columns);
+  return evaluateByScenario(probability, columns.label, columns.scenario, run.config.scenarios.values);
+}
+
+/** The predictions for a data file, row by row in file order; `scenario[i]` indexes `scenarios`. */
+export interface FilePredictions {
+  probability: Float32Array;
+  scenario: Int32Array;
+  scenarios: readonly string[];
+}
+
+/** The click probability of every row of a raw data file (the label column is not needed). */
+export async function predictFile(run: SavedRun, file: string): Promise<FilePredictions> {
+  const columns = await encodeFile(run.encoder, file);
+  const probability = await scoreColumns(run, columns);
+  return { probability, scenario: columns.scenario, scenarios: run.config.scenarios.values };
 }

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { modelNames } from '../../models/index.js';
-import { loadRunConfig, runBench } from '../../train/index.js';
 import { logLine, nameList, positiveInt } from './options.js';
 
 interface BenchFlags { config: string; models?: string[]; seeds?: number; ablations?: boolean; out?: string; epochs?: number }
@@ -11,16 +8,18 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('train models x seeds on one split; write bench.json and a Markdown table (mean ± std over seeds)')
     .requiredOption('--config <file>', 'run config or dataset config')
-    .option('--models <list>', `comma-separated models (default: all of ${modelNames().join(',')})`, nameList)
+    .option('--models <list>', 'comma-separated models (default: every model `optmsm models` lists)', nameList)
     .option('--seeds <n>', 'number of seeds (the config\'s seeds, then the next integers)', positiveInt)
     .option('--ablations', 'add the OptMSM ablation rows (the config\'s variants, or the built-in list)')
     .option('--out <dir>', 'bench directory (default: runs/bench/<dataset>)')
     .option('--epochs <n>', 'epoch limit for every run', positiveInt)
     .action(async (flags: BenchFlags) => {
+      const [{ modelNames }, { benchSeeds, defaultBenchDir, loadRunConfig, runBench }] = await Promise.all([
+        import('../../models/index.js'), import('../../train/index.js'),
+      ]);
       const config = loadRunConfig(flags.config);
-      const count = flags.seeds ?? config.seeds.length;
-      const seeds = Array.from({ length: count }, (_, i) => config.seeds[i] ?? config.seeds[config.seeds.length - 1] + i);
-      const out = flags.out ?? join('runs', 'bench', config.name);
+      const seeds = benchSeeds(config, flags.seeds ?? config.seeds.length);
+      const out = flags.out ?? defaultBenchDir(config);
       const outcome = await runBench({
         config, models: flags.models ?? modelNames(), seeds, ablations: flags.ablations ?? false, out, epochs: flags.epochs, log: logLine,
       });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { MODELS } from '../../models/index.js';
 
 export function registerModels(program: Command): void {
   program
     .command('models')
     .description('list the registered models and their options with defaults')
-    .action(() => {
+    .action(async () => {
+      const { MODELS } = await import('../../models/index.js');
       for (const definition of MODELS.values()) {
         process.stdout.write(`${definition.name}: ${definition.description}\n`);
         const defaults = definition.config.parse({}) as Record<string, unknown>;

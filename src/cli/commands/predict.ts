@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { encodeFile } from '../../data/index.js';
-import { loadRun, scoreColumns } from '../../train/index.js';
 import { logLine } from './options.js';
 
 export function registerPredict(program: Command): void {
@@ -13,17 +11,15 @@ export function registerPredict(program: Command): void {
     .requiredOption('--data <file>', 'CSV/Parquet/JSONL file (or directory/glob); the label column is not needed')
     .requiredOption('--out <file>', 'output CSV')
     .action(async (flags: { run: string; data: string; out: string }) => {
-      const run = await loadRun(flags.run);
-      const columns = await encodeFile(run.encoder, flags.data);
-      const probability = await scoreColumns(run, columns);
-      const scenarios = run.config.scenarios.values;
+      const { loadRun, predictFile } = await import('../../train/index.js');
+      const { probability, scenario, scenarios } = await predictFile(await loadRun(flags.run), flags.data);
       const out = createWriteStream(flags.out);
       out.write('row,scenario,probability\n');
-      for (let i = 0; i < columns.rows; i++) {
-        if (!out.write(`${i},${scenarios[columns.scenario[i]]},${probability[i]}\n`)) await once(out, 'drain');
+      for (let i = 0; i < probability.length; i++) {
+        if (!out.write(`${i},${scenarios[scenario[i]]},${probability[i]}\n`)) await once(out, 'drain');
       }
       out.end();
       await once(out, 'finish');
-      logLine(`${columns.rows} predictions written to ${flags.out}`);
+      logLine(`${probability.length} predictions written to ${flags.out}`);
     });
 }

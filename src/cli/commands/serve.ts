@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { buildApp } from '../../serve/index.js';
 import { logLine, positiveInt } from './options.js';
 
 export function registerServe(program: Command): void {
@@ -11,6 +10,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
     .action(async (flags: { run: string; port: number; host: string; threads: number }) => {
+      const { buildApp } = await import('../../serve/index.js');
       const app = await buildApp({ run: flags.run, threads: flags.threads });
       const address = await app.listen({ port: flags.port, host: flags.host });
       logLine(`serving ${flags.run} at ${address} (POST /predict, GET /model, GET /health); Ctrl-C stops`);

@@ -4,11 +4,10 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRunConfig, renderScenarioTable, runBench } from '../../train/index.js';
 import { logLine } from './options.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const START_CONFIG = join(repo, 'configs/experiments/synthetic.yaml');
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const START_CONFIG = join(packageRoot, 'configs/experiments/synthetic.yaml');
 const START_MODELS = ['optmsm', 'shared-bottom', 'mmoe', 'star'];
 
 export function registerStart(program: Command): void {
@@ -16,11 +15,14 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('the main job: synthetic data → OptMSM and baselines → per-scenario table and report (runs/start)')
     .option('--out <dir>', 'where runs and the report go', 'runs/start')
-    .action(async (flags: { out: string }) => {
-      const config = loadRunConfig(START_CONFIG);
-      // The dataset config's `synthetic:` block regenerates the data file when it is missing.
-      const files = config.dataset.files;
-      const dataFile = Array.isArray(files) ? files[0] : files.train[0];
+    .option('--data <file>', 'the generated data file (made once, when missing)', 'data/generated/synthetic.csv')
+    .action(async (flags: { out: string; data: string }) => {
+      const { loadRunConfig, renderScenarioTable, runBench } = await import('../../train/index.js');
+      const loaded = loadRunConfig(START_CONFIG);
+      // Under the working directory, not beside the shipped config (inside node_modules for an installed package);
+      // the dataset config's `synthetic:` block regenerates the file when it is missing.
+      const dataFile = resolve(flags.data);
+      const config = { ...loaded, dataset: { ...loaded.dataset, files: [dataFile] } };
       const outcome = await runBench({ config, models: START_MODELS, seeds: [config.seeds[0]], ablations: false, out: flags.out, log: logLine });
       const optmsm = outcome.runs.find((r) => r.model === 'optmsm' && !r.variant);
       const oracle = outcome.summary.oracle;

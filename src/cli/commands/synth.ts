@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { generateSynthetic } from '../../data/index.js';
 import { logLine, nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
 
 interface SynthFlags {
@@ -22,6 +21,7 @@ export function registerSynth(program: Command): void {
     .option('--format <format>', 'csv or parquet (default: from the file name)')
     .option('--config <file>', 'also write a dataset config for the file')
     .action(async (flags: SynthFlags) => {
+      const { generateSynthetic } = await import('../../data/index.js');
       const result = await generateSynthetic({
         output: flags.out, rows: flags.rows, scenarios: flags.scenarios, seed: flags.seed, format: flags.format,
         users: flags.users, items: flags.items, latentDim: flags.latentDim, noise: flags.noise,

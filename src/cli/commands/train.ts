@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { loadRunConfig, renderScenarioTable, runTraining } from '../../train/index.js';
 import { logLine, nonNegativeInt, positiveInt } from './options.js';
 
 interface TrainFlags { config: string; model?: string; seed?: number; out?: string; epochs?: number; resume?: boolean; json?: boolean }
@@ -17,10 +15,11 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from the last checkpoint in --out')
     .option('--json', 'print metrics.json instead of the table')
     .action(async (flags: TrainFlags) => {
+      const { defaultRunDir, loadRunConfig, renderScenarioTable, runTraining } = await import('../../train/index.js');
       const config = loadRunConfig(flags.config);
       const model = flags.model ?? config.model;
       const seed = flags.seed ?? config.seeds[0];
-      const out = flags.out ?? join('runs', `${config.name}.${model}`, `seed-${seed}`);
+      const out = flags.out ?? defaultRunDir(config, model, seed);
       const { metrics, dir } = await runTraining({ config, model, seed, out, epochs: flags.epochs, resume: flags.resume, log: logLine });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { shapeError } from '../trace.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
 
-interface GroupedAttrs {
+export interface GroupedAttrs {
   transB: boolean;
   [k: string]: boolean;
 }

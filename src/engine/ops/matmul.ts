@@ -8,7 +8,7 @@ import { add } from './elementwise.js';
 import { type EmitContext, type OpDef, apply, defineOp } from './op.js';
 import { flatten, reshape, squeeze, transpose, unsqueeze } from './shape.js';
 
-interface MatmulAttrs {
+export interface MatmulAttrs {
   transA: boolean;
   transB: boolean;
   [k: string]: boolean;

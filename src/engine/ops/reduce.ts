@@ -7,7 +7,7 @@ import { type OpDef, apply, defineOp } from './op.js';
 import { div } from './elementwise.js';
 import { reshape } from './shape.js';
 
-interface AxesAttrs {
+export interface AxesAttrs {
   axes: readonly number[];
   keepDims: boolean;
   [k: string]: readonly number[] | boolean;

@@ -10,13 +10,13 @@ const staticDim = (op: string, x: Tensor, axis: number): number => {
   return d;
 };
 
-interface SliceAttrs {
+export interface SliceAttrs {
   axis: number;
   start: number;
   end: number;
   [k: string]: number;
 }
-interface PadAttrs {
+export interface PadAttrs {
   axis: number;
   before: number;
   after: number;

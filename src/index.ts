@@ -1,0 +1,154 @@
+// optmsm as a library: the same operations as the `optmsm` command, with typed options and results. Configs are
+// given as a file path or as the object the file would hold; their types are inferred from the Zod schemas that
+// validate them (docs/config.md lists every key), so a typo is a compile error here and a clear E_CONFIG_* error
+// for untyped callers. A new operation (suite, tune) is one more function here, a new model one more registry entry.
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import type { DatasetConfigInput } from './data/index.js';
+import { modelNames, MODELS } from './models/index.js';
+import type { RunMetrics, SplitMetrics } from './metrics/index.js';
+import { buildApp } from './serve/index.js';
+import {
+  benchSeeds, type BenchOutcome, defaultBenchDir, defaultRunDir, evaluateFile, type FilePredictions, loadRun as loadSavedRun,
+  loadRunConfig, predictFile, resolveRunConfig, type RunConfig, type runConfigSchema, runBench, runTraining,
+  type SavedRun, type TrainConfigInput,
+} from './train/index.js';
+
+export { OptmsmError, type ErrorCode } from './errors.js';
+export { generateSynthetic, type SyntheticOptions, type SyntheticResult, type DatasetConfigInput } from './data/index.js';
+export type { RunMetrics, SplitMetrics, ScenarioMetrics } from './metrics/index.js';
+export type { BenchOutcome, BenchRow, BenchSummary, FilePredictions, RunConfig, SavedRun, TrainConfigInput } from './train/index.js';
+
+/** An experiment config (configs/experiments/*.yaml) as an object: the dataset by path or inline. */
+export type ExperimentConfigInput = Omit<z.input<typeof runConfigSchema>, 'dataset' | 'train'> & {
+  dataset: string | DatasetConfigInput;
+  train?: TrainConfigInput;
+};
+
+/** A config file (experiment or dataset config, YAML or JSON), or the object such a file holds. */
+export type ConfigInput = string | ExperimentConfigInput | DatasetConfigInput;
+
+/** Resolves a config as `optmsm train --config` does; relative paths in an object resolve against `baseDir`. */
+export function resolveConfig(config: ConfigInput, baseDir = process.cwd()): RunConfig {
+  if (typeof config === 'string') return loadRunConfig(config);
+  return resolveRunConfig(config, '<config object>', resolve(baseDir));
+}
+
+interface Logging {
+  /** Progress lines (epochs, cache hits); default: none. */
+  log?: (line: string) => void;
+  /** Where the per-epoch progress bar (a terminal) or progress lines go; default process.stderr. */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface TrainOptions extends Logging {
+  config: ConfigInput;
+  /** Default: the config's `model`. */
+  model?: string;
+  /** Default: the config's first seed. */
+  seed?: number;
+  /** Run directory; default runs/<experiment>.<model>/seed-<seed>. */
+  out?: string;
+  /** Options merged over the config's `models.<model>`. */
+  modelConfig?: Record<string, unknown>;
+  /** Epoch limit, overriding train.epochs. */
+  epochs?: number;
+  /** Continue from the last checkpoint in `out`. */
+  resume?: boolean;
+}
+
+export interface TrainResult {
+  /** The run directory (config.json, encoder.json, model.onnx, metrics.json, log.jsonl, report.html). */
+  dir: string;
+  metrics: RunMetrics;
+}
+
+/** Trains one model and writes a finished run directory; the same as `optmsm train`. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const config = resolveConfig(options.config);
+  const model = options.model ?? config.model;
+  const seed = options.seed ?? config.seeds[0];
+  const { dir, metrics } = await runTraining({
+    config, model, seed, out: options.out ?? defaultRunDir(config, model, seed), modelOverrides: options.modelConfig,
+    epochs: options.epochs, resume: options.resume, log: options.log, progress: options.progress,
+  });
+  return { dir, metrics };
+}
+
+/** A finished run, ready to score: its resolved config, encoder, exported model and metrics. */
+export type Run = SavedRun;
+
+/** Loads a run directory written by `train` (or `optmsm train`). */
+export async function loadRun(dir: string, options: { threads?: number } = {}): Promise<Run> {
+  return loadSavedRun(dir, options);
+}
+
+const runOf = async (run: string | Run): Promise<Run> => (typeof run === 'string' ? loadRun(run) : run);
+
+/** AUC, LogLoss and calibration, overall and per scenario, of a run on a labelled data file (`optmsm eval`). */
+export async function evaluate(options: { run: string | Run; data: string }): Promise<SplitMetrics> {
+  return evaluateFile(await runOf(options.run), options.data);
+}
+
+/** The click probability of every row of a raw data file, in file order (`optmsm predict`). */
+export async function predict(options: { run: string | Run; data: string }): Promise<FilePredictions> {
+  return predictFile(await runOf(options.run), options.data);
+}
+
+export interface BenchOptions extends Logging {
+  config: ConfigInput;
+  /** Default: every registered model. */
+  models?: string[];
+  /** Number of seeds: the config's seeds, then the next integers; default the config's seeds. */
+  seeds?: number;
+  /** Add the OptMSM ablation variants (the config's `variants`, or the built-in list). */
+  ablations?: boolean;
+  /** Default runs/bench/<experiment>. */
+  out?: string;
+  epochs?: number;
+}
+
+/** Trains models x seeds on one split and summarises them (bench.json, bench.md, bench.html); `optmsm bench`. */
+export async function bench(options: BenchOptions): Promise<BenchOutcome> {
+  const config = resolveConfig(options.config);
+  return runBench({
+    config, models: options.models ?? modelNames(), seeds: benchSeeds(config, options.seeds ?? config.seeds.length),
+    ablations: options.ablations ?? false, out: options.out ?? defaultBenchDir(config), epochs: options.epochs,
+    log: options.log, progress: options.progress,
+  });
+}
+
+export interface ServeOptions {
+  run: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** ONNX Runtime intra-op threads; default 2. */
+  threads?: number;
+}
+
+export interface Server {
+  /** e.g. http://127.0.0.1:8080 */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Serves a run over HTTP (POST /predict, GET /model, GET /health) until `close()`; `optmsm serve`. */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const app = await buildApp({ run: options.run, threads: options.threads });
+  const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  return { address, close: () => app.close() };
+}
+
+export interface ModelInfo {
+  name: string;
+  description: string;
+  /** Every option with its default. */
+  defaults: Record<string, unknown>;
+}
+
+/** The registered models and their options (`optmsm models`). */
+export function models(): ModelInfo[] {
+  return [...MODELS.values()].map((d) => ({ name: d.name, description: d.description, defaults: d.config.parse({}) as Record<string, unknown> }));
+}
