@@ -118,7 +118,7 @@ export interface ZodErrorContext {
  * names the key path; an unknown key gets E_CONFIG_UNKNOWN_KEY, anything else E_CONFIG_INVALID.
  */
 export function fromZodError(error: ZodError, context: ZodErrorContext): OptmsmError {
-  const issue = error.issues[0]!;
+  const { issue, count } = firstIssue(error.issues);
   const at = (path: readonly PropertyKey[]) => [context.prefix, ...path.map(String)].filter(Boolean).join('.');
   const where = (path: string) => (context.file ? `${context.file}: ${path || '(root)'}` : path || '(root)');
   const label = context.file ?? context.name ?? 'config';
@@ -132,11 +132,27 @@ export function fromZodError(error: ZodError, context: ZodErrorContext): OptmsmE
     });
   }
   const path = at(issue.path);
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
+  const more = count > 1 ? ` (and ${count - 1} more problems)` : '';
   return new OptmsmError('E_CONFIG_INVALID', `${label}: ${path || '(root)'}: ${issue.message}${more}`, {
     location: where(path),
     expected: issue.message,
   });
+}
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * The issue to report and how many problems its branch has. A value that matches no branch of a union is
+ * reported by the branch it came closest to (fewest problems), with paths made absolute: "synthetic.rows:
+ * expected number" instead of "synthetic: Invalid input".
+ */
+function firstIssue(issues: readonly Issue[]): { issue: Issue; count: number } {
+  const issue = issues[0]!;
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { issue, count: issues.length };
+  const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+  if (closest.length === 0) return { issue, count: issues.length };
+  const inner = firstIssue(closest.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue));
+  return { issue: inner.issue, count: inner.count + issues.length - 1 };
 }
 
 export class InternalError extends Error {

@@ -21,3 +21,10 @@ export {
   generateSynthetic, ensureSyntheticData, syntheticConfigYaml, SYNTHETIC_COLUMNS, DEFAULTS as SYNTHETIC_DEFAULTS,
   type SyntheticOptions, type SyntheticResult, type ScenarioSummary,
 } from './synthetic.js';
+export {
+  parseWorldSpec, worldColumns, worldFeatures, worldSpecSchema, type WorldSpec, type WorldSpecInput,
+} from './world-spec.js';
+export {
+  generateWorld, loadWorldSpec, worldConfigYaml, worldIsCurrent, writeWorldConfig, WORLD_GENERATOR,
+  type IdTail, type LoadedWorld, type WorldResult, type WorldScenarioSummary,
+} from './worlds.js';

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { fromZodError, OptmsmError } from '../errors.js';
 import { parseLabelRule, type LabelRule } from './label-rule.js';
+import { type WorldSpec, worldSpecSchema } from './world-spec.js';
 
 const scopeSchema = z.enum(['shared', 'specific']).default('shared').describe('shared, or scenario-specific');
 
@@ -104,18 +105,21 @@ export const datasetConfigSchema = z.strictObject({
   features: z.array(featureSchema).min(1),
   extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
   synthetic: z
-    .strictObject({
-      rows: z.number().int().positive(),
-      scenarios: z.number().int().min(1).max(64).default(4),
-      users: z.number().int().positive().default(5000),
-      items: z.number().int().positive().default(2000),
-      latent_dim: z.number().int().positive().default(8),
-      seed: z.number().int().nonnegative().default(42),
-      noise: z.number().nonnegative().default(1),
-      zipf: z.number().positive().default(1.05),
-    })
+    .union([
+      z.strictObject({ world: worldSpecSchema.describe('a parameterised world (docs/data.md, "Synthetic worlds")') }),
+      z.strictObject({
+        rows: z.number().int().positive(),
+        scenarios: z.number().int().min(1).max(64).default(4),
+        users: z.number().int().positive().default(5000),
+        items: z.number().int().positive().default(2000),
+        latent_dim: z.number().int().positive().default(8),
+        seed: z.number().int().nonnegative().default(42),
+        noise: z.number().nonnegative().default(1),
+        zipf: z.number().positive().default(1.05),
+      }),
+    ])
     .optional()
-    .describe('how to regenerate the (single) data file with the built-in generator when it is missing'),
+    .describe('how to regenerate the (single) data file with a built-in generator when it is missing'),
 });
 
 export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
@@ -199,6 +203,8 @@ export interface DatasetConfig {
   extraColumns: string[];
   /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
   synthetic: SyntheticSpec | null;
+  /** The world spec when the file is a parameterised synthetic world (regenerated when missing). */
+  world: WorldSpec | null;
   /** Where the config came from (relative paths resolve against its directory). */
   source: string;
 }
@@ -296,12 +302,13 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
     onBadRow: c.on_bad_row,
     features,
     extraColumns: c.extra_columns,
-    synthetic: c.synthetic
+    synthetic: c.synthetic && !('world' in c.synthetic)
       ? {
           rows: c.synthetic.rows, scenarios: c.synthetic.scenarios, users: c.synthetic.users, items: c.synthetic.items,
           latentDim: c.synthetic.latent_dim, seed: c.synthetic.seed, noise: c.synthetic.noise, zipf: c.synthetic.zipf,
         }
       : null,
+    world: c.synthetic && 'world' in c.synthetic ? c.synthetic.world : null,
     source,
   };
 }

@@ -1,12 +1,15 @@
 // The built-in synthetic multi-scenario CTR dataset (docs/data.md, "Synthetic data", describes the model).
 // Deterministic for a seed, streamed to CSV (or to Parquet through DuckDB) so 100M rows need no more memory than
 // 1M, with the true click probability of every row and the exact oracle AUC per scenario in a JSON sidecar.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import { mulberry32 } from './batches.js';
-import { DuckSession, literal } from './duck.js';
 import type { DatasetConfig } from './schema.js';
+import {
+  AucCounter, gaussian, interceptFor, marginal, PROB_BINS, probabilityBin, sampleCdf, shuffled, writeGeneratedRows, zipfCdf,
+} from './synthetic-kit.js';
+import { generateWorld, worldIsCurrent, type WorldResult } from './worlds.js';
 
 export interface SyntheticOptions {
   /** Output file (.csv or .parquet, or set `format`). */
@@ -64,48 +67,6 @@ const CATEGORIES = 24;
 const BRANDS_PER_CATEGORY = 12;
 const PRICE_LEVELS = 5;
 const HOURS = 24;
-// true_prob is written with 5 decimals: 1e5 + 1 bins then give the exact AUC of the written values by counting,
-// in constant memory (0.8 MB per scenario) whatever the row count.
-const PROB_BINS = 100_000;
-
-function gaussian(rand: () => number): () => number {
-  return () => {
-    const u = 1 - rand();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  };
-}
-
-/** Cumulative distribution for sampling index k with probability ∝ 1 / (k + 1)^alpha. */
-function zipfCdf(n: number, alpha: number): Float64Array {
-  const cdf = new Float64Array(n);
-  let s = 0;
-  for (let k = 0; k < n; k++) cdf[k] = s += 1 / Math.pow(k + 1, alpha);
-  for (let k = 0; k < n; k++) cdf[k]! /= s;
-  return cdf;
-}
-function sampleCdf(cdf: Float64Array, u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cdf[mid]! < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-function shuffled(n: number, rand: () => number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
-// Gauss-Hermite nodes/weights (probabilists', 8 points) to marginalise Gaussian logit noise exactly enough.
-const GH_NODES = [-4.1445471861258945, -2.802485861287542, -1.6365190424351077, -0.5390798113513751, 0.5390798113513751, 1.6365190424351077, 2.802485861287542, 4.1445471861258945];
-const GH_WEIGHTS = [0.00003701861797003, 0.0026759832186727, 0.0517188768434689, 0.4439290024214015, 0.4439290024214015, 0.0517188768434689, 0.0026759832186727, 0.00003701861797003];
 
 /** The world: users, items and scenario parameters, drawn from the seed before any row. */
 function buildWorld(o: Required<Pick<SyntheticOptions, 'scenarios' | 'users' | 'items' | 'latentDim' | 'seed' | 'zipf' | 'noise'>>) {
@@ -175,13 +136,6 @@ function rawLogit(w: World, s: number, u: number, i: number, slot: number, hour:
   return shared + specific;
 }
 
-/** P(click) with the unobserved N(0, noise²) logit noise integrated out. */
-function marginal(z: number, noise: number): number {
-  let p = 0;
-  for (let g = 0; g < GH_NODES.length; g++) p += GH_WEIGHTS[g]! * sigmoid(z + noise * GH_NODES[g]!);
-  return p;
-}
-
 // Every scenario's logit is scaled to the same spread, and its intercept set so that the mean click probability
 // equals its base CTR (estimated on a calibration sample drawn from a separate stream). Without this, the oracle
 // AUC would swing with the random world (0.74-0.9 across seeds); with it, it stays near 0.8 for every seed.
@@ -198,34 +152,8 @@ function calibrate(w: World, noise: number, rand: () => number): void {
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) || 1;
     w.scale[s] = TARGET_LOGIT_STD / std;
-    let lo = -20;
-    let hi = 20;
-    for (let it = 0; it < 50; it++) {
-      const b = (lo + hi) / 2;
-      let m = 0;
-      for (const x of xs) m += marginal(b + w.scale[s]! * x, noise);
-      if (m / xs.length < w.baseCtr[s]!) lo = b;
-      else hi = b;
-    }
-    w.intercept[s] = (lo + hi) / 2;
+    w.intercept[s] = interceptFor(xs.map((x) => w.scale[s]! * x), w.baseCtr[s]!, noise);
   }
-}
-
-function exactAuc(pos: Uint32Array, neg: Uint32Array): number | null {
-  let p = 0;
-  let n = 0;
-  for (let b = 0; b < pos.length; b++) {
-    p += pos[b]!;
-    n += neg[b]!;
-  }
-  if (p === 0 || n === 0) return null;
-  let negBelow = 0;
-  let num = 0;
-  for (let b = 0; b < pos.length; b++) {
-    num += pos[b]! * (negBelow + 0.5 * neg[b]!);
-    negBelow += neg[b]!;
-  }
-  return num / (p * n);
 }
 
 /** Writes the synthetic dataset and its oracle sidecar; see docs/data.md for the generative model. */
@@ -247,71 +175,43 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   }
   if (o.scenarios > 64) throw new OptmsmError('E_CONFIG_INVALID', 'synthetic option scenarios must be at most 64', { location: 'scenarios', found: String(o.scenarios) });
   const w = buildWorld(o);
-  mkdirSync(dirname(file), { recursive: true });
-  const csvPath = format === 'csv' ? `${file}.partial-${process.pid}` : `${file}.tmp-${process.pid}.csv`;
   const rand = mulberry32((o.seed * 2654435761 + 2) >>> 0);
   const S = w.S;
-  const pos = Array.from({ length: S }, () => new Uint32Array(PROB_BINS + 1));
-  const neg = Array.from({ length: S }, () => new Uint32Array(PROB_BINS + 1));
-  const sharedPos = Array.from({ length: S }, () => new Uint32Array(PROB_BINS + 1));
-  const sharedNeg = Array.from({ length: S }, () => new Uint32Array(PROB_BINS + 1));
+  const oracle = Array.from({ length: S }, () => new AucCounter());
+  const sharedOnly = Array.from({ length: S }, () => new AucCounter());
+  const overall = new AucCounter();
   const parts = { shared: 0 };
-  const allPos = new Uint32Array(PROB_BINS + 1);
-  const allNeg = new Uint32Array(PROB_BINS + 1);
   const counts = new Float64Array(S);
   const clicks = new Float64Array(S);
-  const fd = openSync(csvPath, 'w');
-  try {
-    writeSync(fd, `${SYNTHETIC_COLUMNS.join(',')}\n`);
-    const BLOCK = 50_000;
-    for (let start = 0; start < options.rows; start += BLOCK) {
-      const end = Math.min(options.rows, start + BLOCK);
-      const lines: string[] = new Array(end - start);
-      for (let r = start; r < end; r++) {
-        const s = sampleCdf(w.scnCdf, rand());
-        const u = w.userRank[sampleCdf(w.userCdf, rand())]!;
-        const i = w.itemRank[sampleCdf(w.itemCdf, rand())]!;
-        const slot = 1 + Math.floor(rand() * w.slots[s]!);
-        const hour = Math.floor(rand() * HOURS);
-        const z = w.intercept[s]! + w.scale[s]! * rawLogit(w, s, u, i, slot, hour, parts);
-        const sharedBin = Math.round(marginal(w.intercept[s]! + w.scale[s]! * parts.shared, o.noise) * PROB_BINS);
-        const p = marginal(z, o.noise);
-        const bin = Math.round(p * PROB_BINS);
-        const y = rand() < bin / PROB_BINS ? 1 : 0;
-        (y ? pos[s]! : neg[s]!)[bin]!++;
-        (y ? allPos : allNeg)[bin]!++;
-        (y ? sharedPos[s]! : sharedNeg[s]!)[sharedBin]!++;
-        counts[s]!++;
-        clicks[s]! += y;
-        lines[r - start] = `u${u},i${i},a${w.userAge[u]},${w.userGender[u] ? 'F' : 'M'},c${w.userCity[u]},k${w.itemCategory[i]},b${w.itemBrand[i]},${w.itemPrice[i]},${slot},${hour},s${s},${r},${y},${(bin / PROB_BINS).toFixed(5)}`;
-      }
-      writeSync(fd, `${lines.join('\n')}\n`);
-      if (options.onProgress && Math.floor(end / 1_000_000) > Math.floor(start / 1_000_000)) options.onProgress(end);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (format === 'parquet') {
-    // One thread: a parallel ordered COPY buffers row groups and its memory grows with the file; a single
-    // thread streams CSV → Parquet in constant memory at about the same speed.
-    const session = await DuckSession.open({ threads: 1, memoryLimit: '512MB' });
-    try {
-      const types = `{'user_id': 'VARCHAR', 'item_id': 'VARCHAR', 'price_level': 'INTEGER', 'slot': 'INTEGER', 'hour': 'INTEGER', 'ts': 'BIGINT', 'click': 'INTEGER', 'true_prob': 'DOUBLE'}`;
-      await session.run(`COPY (SELECT * FROM read_csv(${literal(csvPath)}, header = true, delim = ',', all_varchar = true, types = ${types})) TO ${literal(`${file}.partial-${process.pid}`)} (FORMAT parquet, COMPRESSION zstd)`);
-    } finally {
-      session.close();
-      rmSync(csvPath, { force: true });
-    }
-  }
-  renameSync(`${file}.partial-${process.pid}`, file);
+  const line = (r: number): string => {
+    const s = sampleCdf(w.scnCdf, rand());
+    const u = w.userRank[sampleCdf(w.userCdf, rand())]!;
+    const i = w.itemRank[sampleCdf(w.itemCdf, rand())]!;
+    const slot = 1 + Math.floor(rand() * w.slots[s]!);
+    const hour = Math.floor(rand() * HOURS);
+    const z = w.intercept[s]! + w.scale[s]! * rawLogit(w, s, u, i, slot, hour, parts);
+    const sharedBin = probabilityBin(marginal(w.intercept[s]! + w.scale[s]! * parts.shared, o.noise));
+    const bin = probabilityBin(marginal(z, o.noise));
+    const y = rand() < bin / PROB_BINS ? 1 : 0;
+    oracle[s]!.add(bin, y);
+    overall.add(bin, y);
+    sharedOnly[s]!.add(sharedBin, y);
+    counts[s]!++;
+    clicks[s]! += y;
+    return `u${u},i${i},a${w.userAge[u]},${w.userGender[u] ? 'F' : 'M'},c${w.userCity[u]},k${w.itemCategory[i]},b${w.itemBrand[i]},${w.itemPrice[i]},${slot},${hour},s${s},${r},${y},${(bin / PROB_BINS).toFixed(5)}`;
+  };
+  await writeGeneratedRows({
+    file, format, header: SYNTHETIC_COLUMNS,
+    types: { price_level: 'INTEGER', slot: 'INTEGER', hour: 'INTEGER', ts: 'BIGINT', click: 'INTEGER', true_prob: 'DOUBLE' },
+  }, options.rows, line, options.onProgress);
 
   const scenarios: ScenarioSummary[] = Array.from({ length: S }, (_, s) => ({
-    scenario: `s${s}`, rows: counts[s]!, positives: clicks[s]!, ctr: counts[s]! > 0 ? clicks[s]! / counts[s]! : 0, oracleAuc: exactAuc(pos[s]!, neg[s]!),
-    sharedOnlyAuc: exactAuc(sharedPos[s]!, sharedNeg[s]!),
+    scenario: `s${s}`, rows: counts[s]!, positives: clicks[s]!, ctr: counts[s]! > 0 ? clicks[s]! / counts[s]! : 0, oracleAuc: oracle[s]!.auc(),
+    sharedOnlyAuc: sharedOnly[s]!.auc(),
   }));
   const result: SyntheticResult = {
     file, rows: options.rows, scenarios, oracleAuc: Object.fromEntries(scenarios.map((s) => [s.scenario, s.oracleAuc])),
-    overallOracleAuc: exactAuc(allPos, allNeg), sidecar: `${file}.oracle.json`, seconds: (performance.now() - t0) / 1000,
+    overallOracleAuc: overall.auc(), sidecar: `${file}.oracle.json`, seconds: (performance.now() - t0) / 1000,
   };
   writeFileSync(result.sidecar, `${JSON.stringify({
     generator: 'optmsm synthetic v1', options: { rows: options.rows, ...o, format },
@@ -336,17 +236,24 @@ function writeSyntheticConfig(configFile: string, dataFile: string, options: Syn
 }
 
 /**
- * Generates a config's data file with the built-in generator when the config has a `synthetic:` block and the
- * file is missing (what `npm start` relies on). Returns the generator's result, or null when nothing was needed.
+ * Generates a config's data file with a built-in generator when the config has a `synthetic:` block and the file is
+ * missing or was made with other options (what `npm start` and the suite rely on). Returns the generator's result,
+ * or null when nothing was needed.
  */
-export async function ensureSyntheticData(config: DatasetConfig, log: (m: string) => void = () => {}): Promise<SyntheticResult | null> {
-  if (!config.synthetic || !Array.isArray(config.files)) return null;
-  const s = config.synthetic;
+export async function ensureSyntheticData(config: DatasetConfig, log: (m: string) => void = () => {}): Promise<SyntheticResult | WorldResult | null> {
+  if (!Array.isArray(config.files)) return null;
   const file = config.files[0]!;
+  if (config.world) {
+    if (worldIsCurrent(file, config.world)) return null;
+    log(`generating the ${config.world.rows}-row world ${config.name} into ${file}`);
+    return generateWorld(config.world, file);
+  }
+  if (!config.synthetic) return null;
+  const s = config.synthetic;
   if (existsSync(file) && sameOptions(`${file}.oracle.json`, s)) return null;
   log(`generating ${s.rows} synthetic rows into ${file}${existsSync(file) ? ' (the config\'s generator options changed)' : ''}`);
   return generateSynthetic({
-    output: config.files[0]!, rows: s.rows, scenarios: s.scenarios, users: s.users, items: s.items, latentDim: s.latentDim,
+    output: file, rows: s.rows, scenarios: s.scenarios, users: s.users, items: s.items, latentDim: s.latentDim,
     seed: s.seed, noise: s.noise, zipf: s.zipf, format: config.format === 'parquet' ? 'parquet' : undefined,
   });
 }
