@@ -5,15 +5,18 @@ import { aucUndefinedReason, rocAuc } from './auc.js';
 import { calibration } from './calibration.js';
 import { groupAuc } from './gauc.js';
 import { logLoss } from './logloss.js';
+import { reliabilityCurve } from './reliability.js';
 import type { ScenarioMetrics, SplitMetrics } from './run-metrics.js';
 import { checkInputs, countPositives, type Predictions } from './validate.js';
 
 export interface EvaluateOptions {
   /** Group id per row (e.g. user); adds gAUC overall and per scenario. */
   groups?: Int32Array;
+  /** Adds the reliability curve with this many bins, overall and per scenario. */
+  reliabilityBins?: number;
 }
 
-function metricsOf(pred: Predictions, label: Uint8Array, groups: Int32Array | undefined): ScenarioMetrics {
+function metricsOf(pred: Predictions, label: Uint8Array, groups: Int32Array | undefined, bins: number | undefined): ScenarioMetrics {
   const rows = label.length;
   const positives = countPositives(label);
   const reason = aucUndefinedReason(rows, positives);
@@ -26,6 +29,7 @@ function metricsOf(pred: Predictions, label: Uint8Array, groups: Int32Array | un
   };
   if (reason !== undefined) out.auc_undefined_reason = reason;
   if (groups !== undefined) out.gauc = groupAuc(pred, label, groups).gauc;
+  if (bins !== undefined) out.reliability = reliabilityCurve(pred, label, bins);
   return out;
 }
 
@@ -64,7 +68,7 @@ export function evaluateByScenario(
   scenarioValues: readonly string[],
   options: EvaluateOptions = {},
 ): SplitMetrics {
-  const { groups } = options;
+  const { groups, reliabilityBins } = options;
   checkInputs(pred, label, 'evaluation');
   checkScenarios(scenario, label.length, scenarioValues);
   if (groups !== undefined && groups.length !== label.length) {
@@ -89,7 +93,7 @@ export function evaluateByScenario(
     if (g !== undefined && groups !== undefined) g[at] = groups[i];
   }
 
-  const overall: ScenarioMetrics & Pick<SplitMetrics, 'gauc_groups'> = metricsOf(pred, label, undefined);
+  const overall: ScenarioMetrics & Pick<SplitMetrics, 'gauc_groups'> = metricsOf(pred, label, undefined, reliabilityBins);
   if (groups !== undefined) {
     const { gauc, ...counts } = groupAuc(pred, label, groups);
     overall.gauc = gauc;
@@ -98,7 +102,7 @@ export function evaluateByScenario(
   const scenarios: Record<string, ScenarioMetrics> = {};
   for (let s = 0; s < S; s++) {
     const [a, b] = [start[s], start[s + 1]];
-    scenarios[scenarioValues[s]] = metricsOf(p.subarray(a, b), y.subarray(a, b), g?.subarray(a, b));
+    scenarios[scenarioValues[s]] = metricsOf(p.subarray(a, b), y.subarray(a, b), g?.subarray(a, b), reliabilityBins);
   }
   return { ...overall, scenarios };
 }

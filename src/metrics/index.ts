@@ -6,12 +6,14 @@ export { rocAuc, aucUndefinedReason, type AucResult } from './auc.js';
 export { logLoss, LOGLOSS_EPS } from './logloss.js';
 export { groupAuc, type GaucResult } from './gauc.js';
 export { calibration, type Calibration } from './calibration.js';
+export { reliabilityCurve, type ReliabilityBin } from './reliability.js';
 export { evaluateByScenario, type EvaluateOptions } from './by-scenario.js';
 export type { Predictions } from './validate.js';
 export {
   runMetricsSchema,
   splitMetricsSchema,
   scenarioMetricsSchema,
+  type OracleAuc,
   type RunMetrics,
   type SplitMetrics,
   type ScenarioMetrics,

@@ -2,6 +2,7 @@
 // loose: a later version may add keys, and reading an older report should not fail on them.
 import { z } from 'zod';
 import type { Calibration } from './calibration.js';
+import type { ReliabilityBin } from './reliability.js';
 
 export interface ScenarioMetrics {
   rows: number;
@@ -12,6 +13,8 @@ export interface ScenarioMetrics {
   /** null only for a scenario with no rows. */
   logloss: number | null;
   calibration?: Calibration;
+  /** The reliability curve (test split of a run). */
+  reliability?: ReliabilityBin[];
   gauc?: number | null;
 }
 
@@ -20,6 +23,12 @@ export interface SplitMetrics extends ScenarioMetrics {
   scenarios: Record<string, ScenarioMetrics>;
   /** Only when gAUC was asked for: groups seen and groups with both classes. */
   gauc_groups?: { groups: number; groups_used: number; rows_used: number };
+}
+
+/** AUC of the true click probability (synthetic data), overall and per scenario. */
+export interface OracleAuc {
+  auc: number | null;
+  scenarios: Record<string, number | null>;
 }
 
 export interface RunMetrics {
@@ -31,6 +40,8 @@ export interface RunMetrics {
   validation: SplitMetrics;
   train: { seconds: number; samples_per_second: number };
   parameters: { dense: number; embedding: number };
+  /** The oracle AUC of the test split, when the data carries the true click probability. */
+  oracle?: OracleAuc;
 }
 
 const count = z.number().int().min(0);
@@ -45,6 +56,7 @@ const scenarioFields = {
   auc_undefined_reason: z.string().optional(),
   logloss: z.number().min(0).nullable(),
   calibration: calibrationSchema.optional(),
+  reliability: z.array(z.looseObject({ rows: count, mean_prediction: z.number(), observed_ctr: z.number() })).optional(),
   gauc: maybe.optional(),
 };
 
@@ -65,4 +77,5 @@ export const runMetricsSchema: z.ZodType<RunMetrics> = z.looseObject({
   validation: splitMetricsSchema,
   train: z.looseObject({ seconds: z.number().min(0), samples_per_second: z.number().min(0) }),
   parameters: z.looseObject({ dense: count, embedding: count }),
+  oracle: z.looseObject({ auc: maybe, scenarios: z.record(z.string(), maybe) }).optional(),
 });

@@ -2,14 +2,15 @@
 // table of test AUC/LogLoss overall and per scenario as mean ± std over seeds. Each run writes its own directory;
 // a run whose metrics.json exists is read back instead of retrained, so a killed bench resumes where it stopped.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { EncodedColumns, PreparedDataset } from '../data/index.js';
+import { join, relative } from 'node:path';
 import { OptmsmError } from '../errors.js';
-import { evaluateByScenario, type RunMetrics, runMetricsSchema } from '../metrics/index.js';
+import { type RunMetrics, runMetricsSchema } from '../metrics/index.js';
 import { getModel, resolveModelConfig } from '../models/index.js';
 import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
-import { type BenchOracle, renderBenchTable, summariseBench, type BenchSummary } from './report.js';
+import { oracleOf } from './oracle.js';
+import { renderBenchReport, REPORT_FILES, writeReport } from './report-html.js';
+import { renderBenchTable, summariseBench, type BenchSummary } from './report.js';
 import { loadData, runTraining } from './run.js';
 import { hasCheckpoint } from './trainer.js';
 
@@ -50,9 +51,11 @@ export interface BenchOptions {
 export interface BenchOutcome {
   summary: BenchSummary;
   runs: RunMetrics[];
+  /** Each run's report.html, relative to the bench directory (runs finished before reports existed have none). */
+  reports: { label: string; seed: number; report: string }[];
   markdown: string;
   text: string;
-  files: { json: string; markdown: string };
+  files: { json: string; markdown: string; html: string };
 }
 
 /** `count` seeds: the config's seeds in order, then the integers after the last one. */
@@ -63,14 +66,6 @@ export function benchSeeds(config: RunConfig, count: number): number[] {
 /** Where `optmsm bench` puts its runs without --out: runs/bench/<experiment>. */
 export function defaultBenchDir(config: RunConfig): string {
   return join('runs', 'bench', config.name);
-}
-
-/** The best any model can do on the synthetic data: AUC of the true click probability it carries. */
-export function oracleOf(data: PreparedDataset, columns: EncodedColumns = data.test): BenchOracle | undefined {
-  const truth = columns.extra.true_prob;
-  if (!(truth instanceof Float64Array)) return undefined;
-  const split = evaluateByScenario(Float32Array.from(truth), columns.label, columns.scenario, data.scenarios.values);
-  return { auc: split.auc, scenarios: Object.fromEntries(Object.entries(split.scenarios).map(([k, v]) => [k, v.auc])) };
 }
 
 /** The run config's named variants (`optmsm.no-orth: {model, config}`), or the built-in ablations without any. */
@@ -97,13 +92,19 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
 
   mkdirSync(options.out, { recursive: true });
   const runs: RunMetrics[] = [];
+  const reports: BenchOutcome['reports'] = [];
   for (const entry of entries) {
     for (const seed of seeds) {
       const dir = join(options.out, `${config.name}.${entryLabel(entry)}`, `seed-${seed}`);
+      const report = join(dir, REPORT_FILES.run);
+      const linkReport = () => {
+        if (existsSync(report)) reports.push({ label: entryLabel(entry), seed, report: relative(options.out, report) });
+      };
       const metricsFile = join(dir, 'metrics.json');
       if (existsSync(metricsFile)) {
         runs.push(readJsonFileSync(metricsFile, runMetricsSchema, { what: 'bench run metrics' }));
         log(`${entryLabel(entry)} seed ${seed}: done before, read ${metricsFile}`);
+        linkReport();
         continue;
       }
       log(`${entryLabel(entry)} seed ${seed}: training`);
@@ -112,6 +113,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         epochs: options.epochs, resume: hasCheckpoint(dir), log, progress: options.progress,
       });
       runs.push(metrics);
+      linkReport();
       log(`${entryLabel(entry)} seed ${seed}: test AUC ${metrics.test.auc?.toFixed(4) ?? 'n/a'}`);
     }
   }
@@ -119,8 +121,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const reference = entries.some((e) => e.model === 'optmsm' && !e.variant) ? 'optmsm' : entryLabel(entries[0]);
   const summary = summariseBench(runs, { reference, oracle: oracleOf(data) });
   const markdown = renderBenchTable(summary, 'markdown');
-  const files = { json: join(options.out, 'bench.json'), markdown: join(options.out, 'bench.md') };
+  const files = { json: join(options.out, 'bench.json'), markdown: join(options.out, 'bench.md'), html: join(options.out, REPORT_FILES.bench) };
   writeJsonAtomicSync(files.json, { dataset: config.name, config: config.file, seeds, summary, runs });
   writeFileSync(files.markdown, `${markdown}\n`);
-  return { summary, runs, markdown, text: renderBenchTable(summary, 'text'), files };
+  writeReport(files.html, await renderBenchReport({ name: config.name, summary, seeds, runs: reports }));
+  return { summary, runs, reports, markdown, text: renderBenchTable(summary, 'text'), files };
 }

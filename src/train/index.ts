@@ -7,10 +7,16 @@ export {
   evaluateFile, loadRun, predictFile, RUN_FILES, scoreColumns, type FilePredictions, type SavedRun, type SavedRunConfig,
 } from './saved-run.js';
 export {
-  ablationEntries, benchSeeds, defaultBenchDir, oracleOf, runBench, type BenchEntry, type BenchOptions, type BenchOutcome,
+  ablationEntries, benchSeeds, defaultBenchDir, runBench, type BenchEntry, type BenchOptions, type BenchOutcome,
 } from './bench.js';
 export {
   renderBenchTable, renderScenarioTable, summariseBench,
-  type BenchOracle, type BenchRow, type BenchSummary, type TableFormat,
+  type BenchColumns, type BenchRow, type BenchSummary, type TableFormat,
 } from './report.js';
+export { oracleOf } from './oracle.js';
+export {
+  benchReportSections, benchSubtitle, readRunReportInput, renderBenchReport, renderRunReport, REPORT_FILES, reportPage,
+  runReportSections, scenarioSection, writeReport, writeRunReport,
+  type BenchReportInput, type ReportSection, type RunReportInput,
+} from './report-html.js';
 export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';

@@ -1,13 +1,15 @@
 // Result tables: the per-scenario table of one run (terminal text or Markdown, optionally beside the oracle AUC
 // of synthetic data) and the multi-model bench table (mean ± std over seeds, best value per column marked, a
 // paired t-test against a reference model). Summaries are plain JSON-able data; rendering is separate.
-import type { RunMetrics, ScenarioMetrics, SplitMetrics } from '../metrics/index.js';
+import type { OracleAuc, RunMetrics, ScenarioMetrics, SplitMetrics } from '../metrics/index.js';
 import { mean, pairedTTest, sampleStd } from './stats.js';
 
-export type TableFormat = 'text' | 'markdown';
+export type TableFormat = 'text' | 'markdown' | 'html';
 type Align = 'left' | 'right';
 
 const DIGITS = 4;
+/** Text tables fit this many columns, wrapping their columns into blocks when they would not. */
+export const TERMINAL_WIDTH = 100;
 const fixed = (x: number) => x.toFixed(DIGITS);
 const integer = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -15,7 +17,10 @@ function undefinedAuc(m: Pick<ScenarioMetrics, 'rows'>): string {
   return m.rows === 0 ? 'n/a (no rows)' : 'n/a (one class)';
 }
 
-/** Renders a table; `marked[r][c]` cells are bold in Markdown and get a trailing `*` in text. */
+export const escapeHtml = (s: string): string =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+/** Renders a table; `marked[r][c]` cells are bold in Markdown and HTML and get a trailing `*` in text. */
 function renderTable(
   header: string[],
   rows: string[][],
@@ -29,15 +34,32 @@ function renderTable(
       return format === 'markdown' ? `**${cell.replaceAll('|', '\\|')}**` : `${cell}*`;
     }),
   );
+  if (format === 'html') {
+    const cell = (tag: string, x: string, c: number, bold = false) =>
+      `<${tag}${align[c] === 'right' ? ' class="num"' : ''}>${bold ? `<strong>${escapeHtml(x)}</strong>` : escapeHtml(x)}</${tag}>`;
+    const body = rows.map((row, r) => `<tr>${row.map((x, c) => cell('td', x, c, marked[r]?.[c] === true)).join('')}</tr>`);
+    return `<table>\n<thead><tr>${header.map((h, c) => cell('th', h, c)).join('')}</tr></thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>\n`;
+  }
   if (format === 'markdown') {
     const line = (xs: string[]) => `| ${xs.join(' | ')} |`;
     const rule = align.map((a) => (a === 'left' ? ':---' : '---:'));
     return [line(header), line(rule), ...cells.map(line)].join('\n') + '\n';
   }
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
-  const pad = (xs: string[]) =>
-    xs.map((x, c) => (align[c] === 'left' ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ').trimEnd();
-  return [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(pad)].join('\n') + '\n';
+  const block = (columns: number[]) => {
+    const pad = (xs: string[]) =>
+      columns.map((c) => (align[c] === 'left' ? xs[c].padEnd(widths[c]) : xs[c].padStart(widths[c]))).join('  ').trimEnd();
+    return [pad(header), columns.map((c) => '-'.repeat(widths[c])).join('  '), ...cells.map(pad)].join('\n') + '\n';
+  };
+  // Too wide for a terminal: blocks of columns, each repeating the first (the row names).
+  const blocks: number[][] = [[0]];
+  for (let c = 1; c < header.length; c++) {
+    const current = blocks[blocks.length - 1];
+    const width = current.reduce((w, k) => w + widths[k] + 2, widths[c]);
+    if (width > TERMINAL_WIDTH && current.length > 1) blocks.push([0, c]);
+    else current.push(c);
+  }
+  return blocks.map(block).join('\n');
 }
 
 // ---------------------------------------------------------------- one run, per scenario
@@ -88,7 +110,7 @@ export interface BenchRow {
   samplesPerSecond: number | null;
   parameters: { dense: number; embedding: number };
   /** Paired two-sided t-test of test AUC against the reference over shared seeds; null for the reference itself. */
-  vsReference: { p: number | null; n: number; meanDiff: number | null } | null;
+  vsReference: { p: number | null; n: number; meanDiff: number | null; ci95: [number, number] | null } | null;
 }
 
 export interface BenchSummary {
@@ -97,18 +119,13 @@ export interface BenchSummary {
   hasReference: boolean;
   scenarios: string[];
   rows: BenchRow[];
-  oracle?: BenchOracle;
-}
-
-export interface BenchOracle {
-  auc?: number | null;
-  scenarios: Record<string, number | null>;
+  oracle?: OracleAuc;
 }
 
 export interface BenchOptions {
   /** Label of the model every other one is tested against; default "optmsm". */
   reference?: string;
-  oracle?: BenchOracle;
+  oracle?: OracleAuc;
 }
 
 const runLabel = (r: RunMetrics) => (r.variant ? `${r.model}.${r.variant}` : r.model);
@@ -154,7 +171,7 @@ export function summariseBench(runs: RunMetrics[], options: BenchOptions = {}): 
       bestEpoch: mean(group.map((r) => r.best_epoch)),
       samplesPerSecond: mean(group.map((r) => r.train.samples_per_second)),
       parameters: { dense: first.parameters.dense, embedding: first.parameters.embedding },
-      vsReference: label === reference ? null : { p: test.p, n: test.n, meanDiff: test.meanDiff },
+      vsReference: label === reference ? null : { p: test.p, n: test.n, meanDiff: test.meanDiff, ci95: test.ci95 },
     };
   });
   const summary: BenchSummary = { reference, hasReference: groups.has(reference), scenarios, rows };
@@ -180,21 +197,35 @@ interface MetricColumn {
   better: 'max' | 'min';
   /** Shown in the oracle row; undefined leaves the cell empty. */
   oracle?: number | null;
+  /** Print the mean only (the terminal table's per-scenario columns; the std is in bench.md and bench.html). */
+  meanOnly?: boolean;
 }
 
-function metricColumns(summary: BenchSummary): MetricColumn[] {
+/**
+ * Which columns a bench table shows: every one (bench.md), one group (the HTML report's tables), or the terminal's:
+ * test AUC overall (mean ± std) and per scenario (mean), and the p-value.
+ */
+export type BenchColumns = 'all' | 'auc' | 'logloss' | 'cost' | 'terminal';
+
+function metricColumns(summary: BenchSummary, columns: BenchColumns): MetricColumn[] {
   const oracle = summary.oracle;
-  const columns: MetricColumn[] = [
-    { title: 'AUC', pick: (r) => r.test.auc, better: 'max', oracle: oracle?.auc ?? null },
-    { title: 'LogLoss', pick: (r) => r.test.logloss, better: 'min' },
-  ];
+  const auc = columns !== 'logloss' && columns !== 'cost';
+  const logloss = columns === 'all' || columns === 'logloss';
+  const out: MetricColumn[] = [];
+  if (auc) out.push({ title: 'AUC', pick: (r) => r.test.auc, better: 'max', oracle: oracle?.auc ?? null });
+  if (logloss) out.push({ title: 'LogLoss', pick: (r) => r.test.logloss, better: 'min' });
   for (const s of summary.scenarios) {
-    columns.push(
-      { title: `AUC [${s}]`, pick: (r) => r.test.scenarios[s].auc, better: 'max', oracle: oracle?.scenarios[s] ?? null },
-      { title: `LogLoss [${s}]`, pick: (r) => r.test.scenarios[s].logloss, better: 'min' },
-    );
+    const pick = (r: BenchRow) => r.test.scenarios[s];
+    if (columns === 'terminal') out.push({ title: s, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null, meanOnly: true });
+    else if (auc) out.push({ title: `AUC [${s}]`, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null });
+    if (logloss) out.push({ title: `LogLoss [${s}]`, pick: (r) => pick(r).logloss, better: 'min' });
   }
-  return columns;
+  return out;
+}
+
+function formatColumn(column: MetricColumn, r: BenchRow): string {
+  const m = column.pick(r);
+  return column.meanOnly && m.mean !== null ? fixed(m.mean) : formatMeanStd(m);
 }
 
 /** Which rows hold the best mean of a column, compared as shown so that printed ties are all marked. */
@@ -206,25 +237,33 @@ function bestRows(rows: BenchRow[], column: MetricColumn): boolean[] {
   return shown.map((v) => v === best);
 }
 
-/** The bench table: one row per model (plus an oracle row when given), best AUC (max) and LogLoss (min) marked. */
-export function renderBenchTable(summary: BenchSummary, format: TableFormat): string {
-  const columns = metricColumns(summary);
-  const header = ['model', 'seeds', ...columns.map((c) => c.title)];
-  header.push('best epoch', 'train samples/s', 'dense params', 'embedding params');
-  if (summary.hasReference) header.push(`p vs ${summary.reference}`);
+/**
+ * The bench table: one row per model (plus an oracle row when given), best AUC (max) and LogLoss (min) marked.
+ * The terminal ('text') table shows the 'terminal' columns and fits TERMINAL_WIDTH (wrapping into blocks when there
+ * are many scenarios); Markdown and HTML show `columns`, by default all.
+ */
+export function renderBenchTable(summary: BenchSummary, format: TableFormat, columns: BenchColumns = format === 'text' ? 'terminal' : 'all'): string {
+  const metrics = metricColumns(summary, columns);
+  const cost = columns === 'all' || columns === 'cost';
+  const significance = summary.hasReference && columns !== 'logloss' && columns !== 'cost';
+  const header = ['model', 'seeds', ...metrics.map((c) => c.title)];
+  if (cost) header.push('best epoch', 'train samples/s', 'dense params', 'embedding params');
+  if (significance) header.push(`p vs ${summary.reference}`);
 
   const rows = summary.rows.map((r) => {
-    const row = [r.label, String(r.seeds.length), ...columns.map((c) => formatMeanStd(c.pick(r)))];
-    row.push(r.bestEpoch === null ? 'n/a' : r.bestEpoch.toFixed(1));
-    row.push(r.samplesPerSecond === null ? 'n/a' : integer(r.samplesPerSecond));
-    row.push(integer(r.parameters.dense), integer(r.parameters.embedding));
-    if (summary.hasReference) row.push(formatP(r.vsReference));
+    const row = [r.label, String(r.seeds.length), ...metrics.map((c) => formatColumn(c, r))];
+    if (cost) {
+      row.push(r.bestEpoch === null ? 'n/a' : r.bestEpoch.toFixed(1));
+      row.push(r.samplesPerSecond === null ? 'n/a' : integer(r.samplesPerSecond));
+      row.push(integer(r.parameters.dense), integer(r.parameters.embedding));
+    }
+    if (significance) row.push(formatP(r.vsReference));
     return row;
   });
-  const best = columns.map((c) => bestRows(summary.rows, c));
-  const marked = summary.rows.map((_, r) => header.map((__, c) => c >= 2 && c < 2 + columns.length && best[c - 2][r]));
-  if (summary.oracle) {
-    const cells = columns.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)));
+  const best = metrics.map((c) => bestRows(summary.rows, c));
+  const marked = summary.rows.map((_, r) => header.map((__, c) => c >= 2 && c < 2 + metrics.length && best[c - 2][r]));
+  if (summary.oracle && metrics.some((c) => c.oracle !== undefined)) {
+    const cells = metrics.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)));
     rows.push(['oracle', '', ...cells, ...header.slice(2 + cells.length).map(() => '')]);
   }
   return renderTable(header, rows, format, marked);

@@ -9,9 +9,14 @@ import { getModel, resolveModelConfig } from '../models/index.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
+import { oracleOf } from './oracle.js';
+import { writeRunReport } from './report-html.js';
 import { RUN_FILES } from './saved-run.js';
 import type { TrainConfig } from './train-config.js';
 import { evaluateSplit, saveAtomic, type TrainResult, trainModel } from './trainer.js';
+
+/** Bins of the test split's reliability curve in metrics.json (and the run report's reliability diagram). */
+const RELIABILITY_BINS = 10;
 
 export interface RunOptions {
   config: RunConfig;
@@ -34,6 +39,8 @@ export interface RunOutcome {
   metrics: RunMetrics;
   data: PreparedDataset;
   result: TrainResult;
+  /** report.html in the run directory. */
+  report: string;
 }
 
 /** Where `optmsm train` puts a run without --out: runs/<experiment>.<model>/seed-<seed>. */
@@ -68,7 +75,8 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const result = await trainModel({
     data, model, modelConfig, train, seed, dir, resume: options.resume, log, progress: options.progress,
   });
-  const test = await evaluateSplit(result.engine, data, data.test, train);
+  const test = await evaluateSplit(result.engine, data, data.test, train, { reliabilityBins: RELIABILITY_BINS });
+  const oracle = oracleOf(data, data.test);
 
   const { engine, compiled } = result;
   data.encoder.save(join(dir, RUN_FILES.encoder));
@@ -106,6 +114,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     validation: result.validation,
     train: { seconds: result.seconds, samples_per_second: result.samplesPerSecond },
     parameters: result.parameters,
+    ...(oracle ? { oracle } : {}),
     epochs_run: result.epochsRun,
     skipped_batches: result.skippedBatches,
     best_epoch_defined: result.bestEpoch !== null,
@@ -113,7 +122,8 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   writeJsonAtomicSync(join(dir, RUN_FILES.metrics), metrics);
   writeFileSync(join(dir, 'README.txt'), runReadme(model, seed));
   await engine.dispose();
-  return { dir, metrics, data, result };
+  const report = await writeRunReport(dir);
+  return { dir, metrics, data, result, report };
 }
 
 const runReadme = (model: string, seed: number) =>
@@ -124,4 +134,5 @@ weights.bin   the best weights and optimizer state (engine state file)
 model.onnx    self-contained inference model: inputs ids/<field> int32 [B, maxLen], numeric, scenario; output out/probability
 log.jsonl     one JSON line per epoch
 metrics.json  validation and test metrics, overall and per scenario
+report.html   learning curves, per-scenario AUC, reliability diagrams, config (opens in any browser, offline)
 `;

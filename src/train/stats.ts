@@ -72,6 +72,20 @@ export function studentTCdf(t: number, df: number): number {
   return t > 0 ? 1 - tail : tail;
 }
 
+/** The t with P(T ≤ t) = p, by bisection on the CDF (monotone; 100 halvings reach double precision). */
+export function studentTQuantile(p: number, df: number): number {
+  assertInternal(p > 0 && p < 1 && df > 0, `studentTQuantile: p ${p}, df ${df}`);
+  let [lo, hi] = [-1, 1];
+  while (studentTCdf(lo, df) > p) lo *= 2;
+  while (studentTCdf(hi, df) < p) hi *= 2;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 export interface PairedTTest {
   /** Number of pairs. */
   n: number;
@@ -81,6 +95,8 @@ export interface PairedTTest {
   df: number;
   /** Two-sided p-value; null when undefined (n < 2, or every difference is zero). */
   p: number | null;
+  /** 95% confidence interval of mean(a - b); null for n < 2. */
+  ci95: [number, number] | null;
 }
 
 /** Paired two-sided t-test of a against b (a[i] and b[i] come from the same seed), as scipy's ttest_rel. */
@@ -90,13 +106,15 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): PairedT
   const n = diff.length;
   const meanDiff = mean(diff);
   const sd = sampleStd(diff);
-  if (meanDiff === null || sd === null) return { n, meanDiff, t: null, df: Math.max(n - 1, 0), p: null };
+  if (meanDiff === null || sd === null) return { n, meanDiff, t: null, df: Math.max(n - 1, 0), p: null, ci95: null };
+  const df = n - 1;
+  const half = studentTQuantile(0.975, df) * (sd / Math.sqrt(n));
+  const ci95: [number, number] = [meanDiff - half, meanDiff + half];
   if (sd === 0) {
     // Identical differences: a constant non-zero shift is infinitely significant; no shift at all is undefined.
-    if (meanDiff === 0) return { n, meanDiff, t: null, df: n - 1, p: null };
-    return { n, meanDiff, t: meanDiff > 0 ? Infinity : -Infinity, df: n - 1, p: 0 };
+    if (meanDiff === 0) return { n, meanDiff, t: null, df, p: null, ci95 };
+    return { n, meanDiff, t: meanDiff > 0 ? Infinity : -Infinity, df, p: 0, ci95 };
   }
   const t = meanDiff / (sd / Math.sqrt(n));
-  const df = n - 1;
-  return { n, meanDiff, t, df, p: incompleteBeta(df / 2, 0.5, df / (df + t * t)) };
+  return { n, meanDiff, t, df, p: incompleteBeta(df / 2, 0.5, df / (df + t * t)), ci95 };
 }

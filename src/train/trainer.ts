@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { batchIterator, type EncodedColumns, type PreparedDataset } from '../data/index.js';
 import { type CompiledModel, compile, EngineModel, type EngineBatch } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { evaluateByScenario, type SplitMetrics } from '../metrics/index.js';
+import { evaluateByScenario, type EvaluateOptions, type SplitMetrics } from '../metrics/index.js';
 import { buildCtrGraph, countParameters, getModel, type ParameterCounts, resolveModelConfig } from '../models/index.js';
 import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import { EarlyStopping, earlyStoppingStateSchema } from './early-stopping.js';
@@ -73,6 +73,7 @@ export async function evaluateSplit(
   data: PreparedDataset,
   columns: EncodedColumns,
   train: TrainConfig,
+  options: Pick<EvaluateOptions, 'reliabilityBins'> = {},
 ): Promise<SplitMetrics> {
   const probability = await predictColumns(engine, data, columns, train.evalBatchSize);
   const bad = probability.findIndex((p) => !Number.isFinite(p));
@@ -90,7 +91,7 @@ export async function evaluateSplit(
       expected: Object.keys(columns.ids).join(', '),
     });
   }
-  return evaluateByScenario(probability, columns.label, columns.scenario, data.scenarios.values, groups ? { groups } : {});
+  return evaluateByScenario(probability, columns.label, columns.scenario, data.scenarios.values, groups ? { ...options, groups } : options);
 }
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {

@@ -24,7 +24,7 @@ describe('optmsm CLI', () => {
     expect(result.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/scenario\s+rows\s+positives\s+AUC\s+LogLoss/);
-    for (const file of ['config.json', 'encoder.json', 'weights.bin', 'model.onnx', 'log.jsonl', 'metrics.json']) {
+    for (const file of ['config.json', 'encoder.json', 'weights.bin', 'model.onnx', 'log.jsonl', 'metrics.json', 'report.html']) {
       expect(() => readFileSync(join(run, file))).not.toThrow();
     }
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibration, LOGLOSS_EPS, logLoss } from '../../src/metrics/index.js';
+import { calibration, LOGLOSS_EPS, logLoss, reliabilityCurve } from '../../src/metrics/index.js';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 const u8 = (xs: number[]) => Uint8Array.from(xs);
@@ -35,5 +35,21 @@ describe('calibration', () => {
   it('has a null ratio without positives and nulls without rows', () => {
     expect(calibration(f64([0.1, 0.2]), u8([0, 0]))).toEqual({ ratio: null, mean_prediction: 0.15000000000000002, observed_ctr: 0 });
     expect(calibration(f64([]), u8([]))).toEqual({ ratio: null, mean_prediction: null, observed_ctr: null });
+  });
+});
+
+describe('reliabilityCurve', () => {
+  it('cuts rows sorted by prediction into equal-count bins (hand-worked)', () => {
+    const curve = reliabilityCurve(f64([0.9, 0.1, 0.8, 0.2, 0.5]), u8([1, 0, 1, 1, 0]), 2);
+    // sorted: 0.1 (0), 0.2 (1) | 0.5 (0), 0.8 (1), 0.9 (1)
+    expect(curve).toHaveLength(2);
+    expect(curve[0]).toEqual({ rows: 2, mean_prediction: expect.closeTo(0.15, 12), observed_ctr: 0.5 });
+    expect(curve[1]).toEqual({ rows: 3, mean_prediction: expect.closeTo(2.2 / 3, 12), observed_ctr: 2 / 3 });
+  });
+
+  it('has at most one bin per row, none for no rows, and rejects NaN', () => {
+    expect(reliabilityCurve(f64([0.3, 0.6]), u8([0, 1]), 10).map((b) => b.rows)).toEqual([1, 1]);
+    expect(reliabilityCurve(f64([]), u8([]))).toEqual([]);
+    expect(() => reliabilityCurve(f64([NaN]), u8([1]))).toThrow('not finite');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunMetrics, ScenarioMetrics, SplitMetrics } from '../../src/metrics/index.js';
-import { renderBenchTable, renderScenarioTable, summariseBench } from '../../src/train/report.js';
+import { renderBenchTable, renderScenarioTable, summariseBench, TERMINAL_WIDTH } from '../../src/train/report.js';
 
 const scenario = (rows: number, positives: number, auc: number | null, logloss: number | null): ScenarioMetrics =>
   auc === null
@@ -87,7 +87,7 @@ describe('bench summary and table', () => {
     // mmoe - optmsm per seed: -0.008, -0.007, -0.008 (scipy ttest_rel: t = -23.0, p = 0.0018850158136836837)
     expect(mmoe.vsReference?.n).toBe(3);
     expect(mmoe.vsReference?.p).toBeCloseTo(0.0018850158136836837, 12);
-    expect(ablation.vsReference).toEqual({ p: null, n: 1, meanDiff: expect.closeTo(-0.02, 12) });
+    expect(ablation.vsReference).toEqual({ p: null, n: 1, meanDiff: expect.closeTo(-0.02, 12), ci95: null });
     expect([opt.bestEpoch, opt.samplesPerSecond]).toEqual([3, 20000]);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
@@ -109,14 +109,30 @@ describe('bench summary and table', () => {
     );
   });
 
-  it('marks the best with * in text and adds an oracle row', () => {
+  it('prints test AUC in the terminal (std overall, means per scenario), marks the best with * and adds an oracle row', () => {
     const withOracle = summariseBench(runs, { oracle: { auc: 0.8, scenarios: { home: 0.81, search: null } } });
     const text = renderBenchTable(withOracle, 'text');
     const lines = text.trimEnd().split('\n');
-    expect(lines[2]).toMatch(/^optmsm +3 +0\.7700 ± 0\.0020\* +0\.4400 ± 0\.0020\*/);
+    expect(lines[0]).toMatch(/^model +seeds +AUC +home +search +p vs optmsm$/);
+    expect(lines[2]).toMatch(/^optmsm +3 +0\.7700 ± 0\.0020\* +0\.7800\* +0\.6100\* +ref$/);
+    expect(lines[3]).toMatch(/^mmoe +3 +0\.7623 ± 0\.0025 +0\.7723 +n\/a \(one class\) +0\.002$/);
     expect(lines[5]).toMatch(/^oracle +0\.8000 +0\.8100 +n\/a$/);
     const widths = new Set(lines.slice(0, 5).map((l) => l.length));
     expect(widths.size).toBe(1); // aligned columns
+  });
+
+  it('wraps a terminal table wider than TERMINAL_WIDTH into blocks that repeat the model column', () => {
+    const many = Array.from({ length: 12 }, (_, i) => `scenario-${i}`);
+    const wide = summariseBench(['optmsm', 'shared-bottom.hyper'].flatMap((model) => [0, 1].map((seed) => {
+      const r = run(model.split('.')[0], seed, 0.7 + seed / 100, 0.5, 0.6, model.split('.')[1]);
+      return { ...r, test: { ...r.test, scenarios: Object.fromEntries(many.map((s) => [s, r.test.scenarios.home])) } };
+    })));
+    const lines = renderBenchTable(wide, 'text').trimEnd().split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(TERMINAL_WIDTH);
+    const headers = lines.filter((l) => l.startsWith('model '));
+    expect(headers.length).toBeGreaterThan(1);
+    expect(headers.join(' ')).toContain('scenario-11');
+    expect(lines.filter((l) => l.startsWith('shared-bottom.hyper '))).toHaveLength(headers.length);
   });
 
   it('omits the p-value column without the reference and marks ties on the shown value', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InternalError } from '../../src/errors.js';
-import { incompleteBeta, logGamma, mean, pairedTTest, sampleStd, studentTCdf } from '../../src/train/stats.js';
+import { incompleteBeta, logGamma, mean, pairedTTest, sampleStd, studentTCdf, studentTQuantile } from '../../src/train/stats.js';
 
 // Reference values from scipy 1.10.1 (/usr/bin/python3): scipy.stats.t.cdf(t, df),
 // scipy.special.betainc(a, b, x) and scipy.stats.ttest_rel(a, b).
@@ -64,7 +64,27 @@ describe('stats', () => {
     expect(pairedTTest([0.7], [0.6]).p).toBeNull();
     expect(pairedTTest([], []).p).toBeNull();
     expect(pairedTTest([1, 2, 3], [1, 2, 3]).p).toBeNull();
-    expect(pairedTTest([1, 2, 3], [0, 1, 2])).toEqual({ n: 3, meanDiff: 1, t: Infinity, df: 2, p: 0 });
+    expect(pairedTTest([1, 2, 3], [0, 1, 2])).toEqual({ n: 3, meanDiff: 1, t: Infinity, df: 2, p: 0, ci95: [1, 1] });
     expect(() => pairedTTest([1, 2], [1])).toThrow(InternalError);
+  });
+});
+
+describe('studentTQuantile and the confidence interval', () => {
+  // scipy.stats.t.ppf(0.975, df)
+  it.each([[1, 12.706204736174707], [2, 4.302652729911275], [4, 2.7764451051977987], [30, 2.0422724563012373]])(
+    't.ppf(0.975, %d) matches scipy', (df, expected) => {
+      expect(Math.abs(studentTQuantile(0.975, df) - expected)).toBeLessThan(1e-9);
+    },
+  );
+
+  it('gives the paired mean difference ± t(0.975, n-1) · sd/√n', () => {
+    const r = pairedTTest([0.71, 0.74, 0.72], [0.70, 0.71, 0.71]);
+    const diffs = [0.01, 0.03, 0.01];
+    const sd = Math.sqrt(((0.01 - 0.05 / 3) ** 2 * 2 + (0.03 - 0.05 / 3) ** 2) / 2);
+    const half = 4.302652729911275 * (sd / Math.sqrt(3));
+    expect(r.meanDiff).toBeCloseTo(diffs.reduce((a, b) => a + b) / 3, 12);
+    expect(r.ci95?.[0]).toBeCloseTo((r.meanDiff as number) - half, 9);
+    expect(r.ci95?.[1]).toBeCloseTo((r.meanDiff as number) + half, 9);
+    expect(pairedTTest([0.7], [0.6]).ci95).toBeNull();
   });
 });
