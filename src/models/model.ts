@@ -3,12 +3,11 @@
 // data inputs, the BCE loss and the auxiliary losses so that every model trains through one graph shape.
 import { z } from 'zod';
 import {
-  add, argsort, bceWithLogits, cast, constant, input, invertPermutation, matmul, mul, oneHot, permuteRows, reduceMean,
-  reduceSum, reshape, sigmoid, slice, unsqueeze,
-  type CompiledModel, type GraphSpec, type Tensor,
+  add, bceWithLogits, input, mul, reduceMean, sigmoid, slice, type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
 import { fromZodError, OptmsmError } from '../errors.js';
 import type { FieldInfo } from '../data/index.js';
+import { groupOffsets, groupRows } from './layers/scenario-params.js';
 
 export type { FieldInfo };
 
@@ -101,15 +100,6 @@ export interface CtrGraphOptions {
   routing?: 'auto' | 'gather';
 }
 
-/** Row offsets [S + 1] of each scenario in a batch sorted by scenario: cumulative counts (a triangular matmul). */
-function scenarioOffsets(scenario: Tensor, numScenarios: number): Tensor {
-  const S = numScenarios;
-  const counts = reduceSum(oneHot(scenario, S), [0]); // [S]
-  const below = Float32Array.from({ length: S * (S + 1) }, (_, k) => (Math.floor(k / (S + 1)) < k % (S + 1) ? 1 : 0));
-  const offsets = matmul(unsqueeze(counts, 0), constant(below, [S, S + 1])); // [1, S + 1]
-  return cast(reshape(offsets, [S + 1]), 'int32');
-}
-
 /**
  * The build function handed to the engine's `compile`: data inputs `E` [B, Σ widths] (categorical and multi
  * fields in `fields` order), `numeric` [B, n] when there are numeric fields, `scenario` int32 [B] and
@@ -141,15 +131,14 @@ export function buildCtrGraph(
     let inInputOrder = (t: Tensor) => t;
     if (grouped) {
       if (ctx.numScenarios > 1) {
-        const perm = argsort(scenario);
-        const inverse = invertPermutation(perm);
-        const sorted = (t: Tensor) => permuteRows(t, perm, inverse);
-        E = sorted(E);
-        numeric = numeric && sorted(numeric);
-        scenario = sorted(scenario);
-        inInputOrder = (t) => permuteRows(t, inverse, perm);
+        const rows = groupRows(scenario, ctx.numScenarios);
+        E = rows.sort(E);
+        numeric = numeric && rows.sort(numeric);
+        ({ scenario, groups } = rows.routing);
+        inInputOrder = rows.unsort;
+      } else {
+        groups = groupOffsets(scenario, 1);
       }
-      groups = scenarioOffsets(scenario, ctx.numScenarios);
     }
 
     const embeddings: Record<string, Tensor> = {};

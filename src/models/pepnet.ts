@@ -14,7 +14,8 @@ import { defineModel, type ModelContext } from './model.js';
 import { allFields, concatFields, fieldsWidth, namedFilter, sharedFilter, specificFilter } from './layers/embedding.js';
 import { activate, activationSchema, dropoutSchema, hiddenSchema, linear, maybeDropout, mlp } from './layers/mlp.js';
 
-const config = z.strictObject({
+/** PEPNet's options; `epnet` and `ppnet` register the two halves with the variant fixed (epnet.ts, ppnet.ts). */
+export const pepnetConfig = z.strictObject({
   variant: z.enum(['full', 'epnet_only', 'ppnet_only']).default('full').describe('which of EPNet / PPNet to use'),
   hidden: hiddenSchema.min(1).default([128, 64, 32]).describe('hidden sizes of the (PPNet-gated) DNN'),
   gate_hidden: z.number().int().positive().default(64).describe('hidden size of each GateNU'),
@@ -47,7 +48,7 @@ function personalFields(names: string[] | null, ctx: ModelContext): string[] {
 export const pepnet = defineModel({
   name: 'pepnet',
   description: 'PEPNet: EPNet gates on embeddings from scenario fields, PPNet gates on hidden layers from personal fields',
-  config,
+  config: pepnetConfig,
   build(cfg, ctx) {
     const useEp = cfg.variant !== 'ppnet_only';
     const usePp = cfg.variant !== 'epnet_only';

@@ -18,6 +18,12 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['optmsm', 'hyper, full, all layers', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, hyper_dim: 4, hyper_mode: 'full', generate: 'all' }],
   ['shared-bottom', 'hyper, decomposed', { bottom_hidden: [8], tower_hidden: [4], prediction: 'hyper', hyper_dim: 4, hyper_rank: 2 }],
   ['m2m', 'meta units ([B, K, in] attention)', { num_experts: 2, expert_dim: 4, output_hidden: [4] }],
+  ['sar-net', 'routed experts and gate', { shared_experts: 2, specific_experts: 2, expert_hidden: [4], hidden: [4] }],
+  ['hamur', 'routed backbone, domain norm', { backbone_hidden: [8, 4], adapter_dim: 5, rank: 2, hyper_hidden: [4], form: 'large' }],
+  ['m3oe', 'routed gates and towers', { shared_experts: 2, expert_hidden: [8], tower_hidden: [4] }],
+  ['hinet', 'without SAN (routed specific experts)', { expert_hidden: [4], task_expert_hidden: [4], tower_hidden: [4], san: false }],
+  ['apg', 'per-scenario generated cores', { hidden: [8, 4], rank: 2, over_parameterization: 3, generator_hidden: 4 }],
+  ['apg', 'per-scenario generated full weights', { hidden: [4], generator_hidden: 4, decomposition: 'full' }],
 ];
 
 /** Rows of a batch in a shuffled order, without any row of scenario 1. */

@@ -15,10 +15,23 @@ const TINY: Record<string, Record<string, unknown>> = {
   m2m: { num_experts: 2, expert_dim: 4, output_hidden: [4] },
   // Finite differences see the value path that stop-gradient hides from the gradient.
   pepnet: { hidden: [8, 4], gate_hidden: 4, stop_gradient: false },
+  epnet: { hidden: [8, 4], gate_hidden: 4, stop_gradient: false },
+  ppnet: { hidden: [8, 4], gate_hidden: 4, stop_gradient: false },
+  'sar-net': { shared_experts: 2, specific_experts: 2, expert_hidden: [4], hidden: [4] },
+  // Scaling: the pruning forms' hard thresholds have no finite-difference derivative (variants.test runs them).
+  adasparse: { hidden: [8, 4], form: 'scaling', dropout: 0 },
+  adaptdhm: { hidden: [8], clusters: 2 },
+  hamur: { backbone_hidden: [8, 4], adapter_dim: 5, rank: 2, hyper_hidden: [4] },
+  m3oe: { shared_experts: 2, expert_hidden: [8], tower_hidden: [4] },
+  // tanh: with rank-2 cores and zero biases, ReLU rows of a tiny APG sit exactly on the kink.
+  apg: { hidden: [8, 4], rank: 2, over_parameterization: 3, generator_hidden: 4, activation: 'tanh' },
+  hinet: { shared_experts: 2, specific_experts: 2, expert_hidden: [4], task_experts: 2, task_expert_hidden: [4], tower_hidden: [4] },
 };
 
 // Hand-counted (docs/models.md walks through the optmsm one): e.g. shared-bottom = bottom 17·8+8 + towers
-// 3·(8·4+4) + 3·(4+1) = 267 on the 17-wide tiny input.
+// 3·(8·4+4) + 3·(4+1) = 267 on the 17-wide tiny input; apg = per layer generator (4·4+4)+(4·4+4), V = V_1 V_2,
+// U = U_1 U_2, bias: (40 + 17·3+3·2 + 2·3+3·8 + 8) + (40 + 8·3+3·2 + 2·3+3·4 + 4) + 5 = 232; sar-net = transform
+// 2·3·17 + shared 2·(17·4+4) + specific 3·2·(17·4+4) + gate 3·(17·4+4) + MLP (4·4+4)+(4+1) = 919.
 const DENSE: Record<string, number> = {
   optmsm: 1049,
   'shared-bottom': 267,
@@ -27,6 +40,15 @@ const DENSE: Record<string, number> = {
   star: 741,
   m2m: 729,
   pepnet: 691,
+  epnet: 358,
+  ppnet: 518,
+  'sar-net': 919,
+  adasparse: 546,
+  adaptdhm: 459,
+  hamur: 770,
+  m3oe: 1218,
+  apg: 232,
+  hinet: 890,
 };
 
 function expectClose(got: Float32Array, want: Float32Array, tol: number, what: string): void {
@@ -60,13 +82,48 @@ function starStatistics(batch: Batch): { next: Record<string, Float32Array>; bat
   };
 }
 
-/** Models with running statistics: the next values of their buffers after one step, and the batch's own. */
-const RUNNING_STATISTICS: Record<string, (batch: Batch) => ReturnType<typeof starStatistics>> = { star: starStatistics };
+/**
+ * The buffers that make inference reproduce a training step: running averages (momentum 0.1, as every
+ * norm's default) set to the batch statistics the step used, recovered from their next value (a partitioned
+ * norm's [S, n] variance is the unbiased one, so it is scaled back by (n_s - 1)/n_s); any other state (AdaSparse's
+ * α, AdaptDHM's centres) to its next value, which the training step itself used.
+ */
+function inferenceBuffers(before: Record<string, Float32Array>, next: Record<string, Float32Array>, shapes: Map<string, number[]>, batch: Batch) {
+  const counts = new Float64Array(TINY_CTX.numScenarios);
+  for (const s of batch.scenario) counts[s] += 1;
+  return Object.fromEntries(Object.entries(next).map(([key, value]) => {
+    if (!/running_(mean|var)$/.test(key)) return [key, value];
+    const stat = value.map((v, i) => (v - 0.9 * before[key][i]) / 0.1);
+    const shape = shapes.get(key)!;
+    if (key.endsWith('running_var') && shape.length === 2) {
+      const n = shape[1];
+      return [key, stat.map((v, i) => (v * (counts[Math.floor(i / n)] - 1)) / counts[Math.floor(i / n)])];
+    }
+    return [key, stat];
+  }));
+}
 
-const ROUTED = new Set(['optmsm', 'shared-bottom', 'mmoe', 'ple', 'star']);
+/** Models whose running statistics are also checked against a hand computation from the batch. */
+const HAND_STATISTICS: Record<string, (batch: Batch) => ReturnType<typeof starStatistics>> = { star: starStatistics };
+
+/**
+ * Per-scenario ([S, ...]) parameters that a model reads for every sample by design, and the config whose other
+ * [S, ...] parameters are all routed: HiNet's scenario-aware attention mixes the other scenarios' specific
+ * experts (checked with `san: false`, whose specific experts are routed), M3oE's domain balance mixes every
+ * domain's expert.
+ */
+const CROSS_SCENARIO: Record<string, { params?: RegExp; config?: Record<string, unknown> }> = {
+  hinet: { config: { san: false } },
+  m3oe: { params: /^domain_experts\./ },
+};
+
+const ROUTED = new Set(['optmsm', 'shared-bottom', 'mmoe', 'ple', 'star', 'sar-net', 'hamur', 'm3oe', 'hinet']);
 
 it('registers every model of the zoo under its file name', () => {
-  expect(modelNames().sort()).toEqual(['m2m', 'mmoe', 'optmsm', 'pepnet', 'ple', 'shared-bottom', 'star']);
+  expect(modelNames().sort()).toEqual([
+    'adaptdhm', 'adasparse', 'apg', 'epnet', 'hamur', 'hinet', 'm2m', 'm3oe', 'mmoe', 'optmsm', 'pepnet', 'ple', 'ppnet',
+    'sar-net', 'shared-bottom', 'star',
+  ]);
 });
 
 describe.each(modelNames())('%s', (name) => {
@@ -92,18 +149,20 @@ describe.each(modelNames())('%s', (name) => {
   it('inference matches the training forward', async () => {
     const batch = batches[0];
     const train = await h.step(batch);
-    const running = Object.keys(train.next);
-    if (running.length > 0) {
-      // Batch statistics in training, running averages at inference: the running averages must move by the
-      // batch's own statistics, and inference with those statistics must give the training forward.
-      const stats = RUNNING_STATISTICS[name]?.(batch);
-      expect(stats, `hand-computed statistics for ${name}'s buffers`).toBeDefined();
-      expect(Object.keys(stats!.next).sort()).toEqual(running.sort());
-      for (const key of running) expectClose(train.next[key], stats!.next[key], 1e-5, `next/${key}`);
-      Object.assign(h.buffers, stats!.batch);
+    let expected = train.probability;
+    if (Object.keys(train.next).length > 0) {
+      // State that moves in training (running averages, α, centres): set as the training step used it.
+      const hand = HAND_STATISTICS[name]?.(batch);
+      if (hand) for (const key of Object.keys(hand.next)) expectClose(train.next[key], hand.next[key], 1e-5, `next/${key}`);
+      // From zeroed running averages the next value is 0.1 · the batch statistic, at full float precision.
+      for (const key of Object.keys(h.buffers)) if (/running_(mean|var)$/.test(key)) h.buffers[key] = new Float32Array(h.buffers[key].length);
+      const again = await h.step(batch);
+      expected = again.probability;
+      const shapes = new Map(h.compiled.buffers.map((b) => [b.name, b.shape]));
+      Object.assign(h.buffers, inferenceBuffers(h.buffers, again.next, shapes, batch));
     }
     const infer = await h.predict(batch);
-    expectClose(infer, train.probability, 1e-5, 'inference probability');
+    expectClose(infer, expected, 1e-5, 'inference probability');
   });
 
   it('exports a self-contained ONNX file that predicts the same', async () => {
@@ -162,18 +221,26 @@ describe.each(modelNames())('%s', (name) => {
   });
 
   it.runIf(ROUTED.has(name))("routes: another scenario's parameters never touch a sample", async () => {
-    const routed = name === 'optmsm' ? await Harness.create(getModel(name), config) : h;
+    const cross = CROSS_SCENARIO[name];
+    const routedConfig = { ...config, ...cross?.config };
+    const routed = name === 'optmsm' || cross?.config ? await Harness.create(getModel(name), routedConfig) : h;
     const S = TINY_CTX.numScenarios;
     const batch = batches[1];
     const before = await routed.predict(batch);
     const theta = Float32Array.from(routed.theta);
     let touched = 0;
+    let readByAll = 0;
     for (const p of routed.compiled.params) {
       if (p.shape[0] !== S) continue;
+      if (cross?.params?.test(p.name)) {
+        readByAll += 1;
+        continue;
+      }
       const per = p.size / S;
       for (let j = 0; j < per; j += 1) theta[p.offset + per + j] += 0.5; // scenario 1's slice
       touched += 1;
     }
+    expect(readByAll > 0, 'the declared cross-scenario parameters exist').toBe(cross?.params !== undefined);
     expect(touched).toBeGreaterThan(0);
     const after = await routed.predict(batch, theta);
     let changed = 0;

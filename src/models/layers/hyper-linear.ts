@@ -45,6 +45,11 @@ function generatedMatmul(x3: Tensor, w: Tensor, cond: Conditioning): Tensor {
   return concat([...Array(T).keys()].map(rows), 1);
 }
 
+/** x [B, in] @ the sample's generated w [N, in, out] (N = B per sample, S per scenario) → [B, out]. */
+export function generatedProduct(x: Tensor, w: Tensor, cond: Conditioning): Tensor {
+  return squeeze(generatedMatmul(unsqueeze(x, 1), w, cond), 1);
+}
+
 export type HyperLayer = ((x: Tensor, cond: Conditioning) => Tensor) & { readonly outDim: number };
 
 /** x [B, n_in] or [B, T, n_in] → [B, n_out] or [B, T, n_out], with parameters generated from c. */

@@ -5,8 +5,8 @@
 // copy and applied with one batched matmul (the reference path). Small per-scenario vectors (biases, norm
 // affines) are always gathered. The layers built on these are `linear`/`mlp` with a scenario stack (mlp.ts).
 import {
-  concat, div, gather, groupedMatmul, matmul, maximum, oneHot, reduceSum, reshape, slice, squeeze, transpose, unsqueeze,
-  type Tensor,
+  argsort, cast, concat, constant, div, gather, groupedMatmul, invertPermutation, matmul, maximum, oneHot, permuteRows,
+  reduceSum, reshape, slice, squeeze, transpose, unsqueeze, type Tensor,
 } from '../../engine/index.js';
 
 /** Which scenario each row belongs to; `groups` (int32 [S + 1]) when the rows are sorted by scenario. */
@@ -44,6 +44,35 @@ export function routedExperts(x: Tensor, w: Tensor, routing: Routing): Tensor {
   const expert = (k: number) => squeeze(slice(w, 1, k, k + 1), 1); // [S, in, out]
   const perExpert = [...Array(K).keys()].map((k) => unsqueeze(groupedMatmul(squeeze(slice(x, 1, k, k + 1), 1), expert(k), groups), 1));
   return concat(perExpert, 1);
+}
+
+/** Row offsets [G + 1] of each group in rows sorted by group id: cumulative counts (a triangular matmul). */
+export function groupOffsets(key: Tensor, numGroups: number): Tensor {
+  const G = numGroups;
+  const counts = reduceSum(oneHot(key, G), [0]); // [G]
+  const below = Float32Array.from({ length: G * (G + 1) }, (_, k) => (Math.floor(k / (G + 1)) < k % (G + 1) ? 1 : 0));
+  const offsets = matmul(unsqueeze(counts, 0), constant(below, [G, G + 1])); // [1, G + 1]
+  return cast(reshape(offsets, [G + 1]), 'int32');
+}
+
+/** Rows sorted by a group id computed inside the model (e.g. AdaptDHM's cluster), and the way back. */
+export interface GroupedRows {
+  /** Routing by the group id over the sorted rows. */
+  routing: Routing;
+  sort(x: Tensor): Tensor;
+  unsort(x: Tensor): Tensor;
+}
+
+/** A stable in-graph sort of the rows by `key` (int32 [B], values 0..G-1), as buildCtrGraph sorts by scenario. */
+export function groupRows(key: Tensor, numGroups: number): GroupedRows {
+  const perm = argsort(key);
+  const inverse = invertPermutation(perm);
+  const sorted = permuteRows(key, perm, inverse);
+  return {
+    routing: { scenario: sorted, groups: groupOffsets(sorted, numGroups) },
+    sort: (x) => permuteRows(x, perm, inverse),
+    unsort: (x) => permuteRows(x, inverse, perm),
+  };
 }
 
 /**
