@@ -7,7 +7,7 @@ import { OptmsmError } from '../errors.js';
 import { type RunMetrics, runMetricsSchema } from '../metrics/index.js';
 import { getModel, resolveModelConfig } from '../models/index.js';
 import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
-import type { RunConfig } from './experiment.js';
+import { parseTrainConfig, type RunConfig } from './experiment.js';
 import { oracleOf } from './oracle.js';
 import { renderBenchReport, REPORT_FILES, writeReport } from './report-html.js';
 import { renderBenchTable, summariseBench, type BenchSummary } from './report.js';
@@ -18,6 +18,8 @@ export interface BenchEntry {
   model: string;
   variant?: string;
   overrides: Record<string, unknown>;
+  /** Training options (as written) replacing the config's for this entry, e.g. a tuned configuration. */
+  train?: unknown;
 }
 
 /** The ablations of optmsm-model.md, plus OptMSM's SSH plugged into the classic multi-task baselines. */
@@ -42,6 +44,8 @@ export interface BenchOptions {
   models: string[];
   seeds: number[];
   ablations: boolean;
+  /** More rows after the models and ablations (named variants, tuned configurations). */
+  extraEntries?: BenchEntry[];
   out: string;
   epochs?: number;
   log?: (line: string) => void;
@@ -59,7 +63,7 @@ export interface BenchOutcome {
 }
 
 /** `count` seeds: the config's seeds in order, then the integers after the last one. */
-export function benchSeeds(config: RunConfig, count: number): number[] {
+export function benchSeeds(config: Pick<RunConfig, 'seeds'>, count: number): number[] {
   return Array.from({ length: count }, (_, i) => config.seeds[i] ?? config.seeds[config.seeds.length - 1] + i - config.seeds.length + 1);
 }
 
@@ -68,18 +72,27 @@ export function defaultBenchDir(config: RunConfig): string {
   return join('runs', 'bench', config.name);
 }
 
-/** The run config's named variants (`optmsm.no-orth: {model, config}`), or the built-in ablations without any. */
-function ablationsOf(config: RunConfig, numScenarios: number): BenchEntry[] {
-  const named = Object.entries(config.variants);
-  if (named.length === 0) return ablationEntries(numScenarios);
-  return named.map(([name, v]) => ({
+/** Bench rows of named variants (`optmsm.no-orth: {model, config}`): the variant's name without its model prefix. */
+export function variantEntries(variants: RunConfig['variants']): BenchEntry[] {
+  return Object.entries(variants).map(([name, v]) => ({
     model: v.model,
     variant: name.startsWith(`${v.model}.`) ? name.slice(v.model.length + 1) : name,
     overrides: v.config,
   }));
 }
 
-const entryLabel = (e: BenchEntry) => (e.variant ? `${e.model}.${e.variant}` : e.model);
+/** The run config's named variants, or the built-in ablations without any. */
+function ablationsOf(config: RunConfig, numScenarios: number): BenchEntry[] {
+  return Object.keys(config.variants).length === 0 ? ablationEntries(numScenarios) : variantEntries(config.variants);
+}
+
+export const entryLabel = (e: Pick<BenchEntry, 'model' | 'variant'>): string => (e.variant ? `${e.model}.${e.variant}` : e.model);
+
+/** The config an entry trains with: its own training options, when it has them, replace the config's. */
+function entryConfig(config: RunConfig, entry: BenchEntry): RunConfig {
+  if (entry.train === undefined) return config;
+  return { ...config, train: parseTrainConfig(entry.train, `${config.file} (${entryLabel(entry)})`), trainRaw: entry.train };
+}
 
 export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const { config, seeds } = options;
@@ -87,8 +100,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const data = await loadData(config, log);
   const entries: BenchEntry[] = options.models.map((model) => ({ model, overrides: {} }));
   if (options.ablations) entries.push(...ablationsOf(config, data.scenarios.values.length));
+  entries.push(...(options.extraEntries ?? []));
   // Validate every model and option before the first (long) run starts.
-  for (const e of entries) resolveModelConfig(getModel(e.model), { ...(config.models[e.model] ?? {}), ...e.overrides });
+  for (const e of entries) {
+    resolveModelConfig(getModel(e.model), { ...(config.models[e.model] ?? {}), ...e.overrides });
+    entryConfig(config, e);
+  }
 
   mkdirSync(options.out, { recursive: true });
   const runs: RunMetrics[] = [];
@@ -109,7 +126,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       }
       log(`${entryLabel(entry)} seed ${seed}: training`);
       const { metrics } = await runTraining({
-        config, model: entry.model, modelOverrides: entry.overrides, variant: entry.variant, seed, out: dir, data,
+        config: entryConfig(config, entry), model: entry.model, modelOverrides: entry.overrides, variant: entry.variant, seed, out: dir, data,
         epochs: options.epochs, resume: hasCheckpoint(dir), log, progress: options.progress,
       });
       runs.push(metrics);

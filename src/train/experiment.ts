@@ -45,23 +45,30 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   return parsed.data;
 }
 
-/** Reads a run config file (or a bare dataset config file, trained with defaults). */
-export function loadRunConfig(path: string): RunConfig {
+/** What a bare dataset config trains with (default: the trainer's and the models' defaults). */
+export interface BareConfigDefaults {
+  /** Training options as written (snake_case). */
+  train?: unknown;
+  models?: Record<string, Record<string, unknown>>;
+}
+
+/** Reads a run config file (or a bare dataset config file, trained with `bare`, by default the defaults). */
+export function loadRunConfig(path: string, bare: BareConfigDefaults = {}): RunConfig {
   const file = resolve(path);
-  return resolveRunConfig(readConfigFile(file), file, dirname(file));
+  return resolveRunConfig(readConfigFile(file), file, dirname(file), bare);
 }
 
 /**
  * Validates a parsed run config (or bare dataset config); `source` names it in errors and `baseDir` anchors the
  * relative paths in it (the dataset config file, data files).
  */
-export function resolveRunConfig(raw: unknown, source: string, baseDir: string): RunConfig {
+export function resolveRunConfig(raw: unknown, source: string, baseDir: string, bare: BareConfigDefaults = {}): RunConfig {
   const isRunConfig = typeof raw === 'object' && raw !== null && 'dataset' in raw;
   if (!isRunConfig) {
     const dataset = parseDatasetConfig(raw, source, baseDir);
     return {
-      file: source, name: dataset.name, dataset, datasetFile: source, model: 'optmsm', models: {}, variants: {},
-      train: parseTrainConfig({}, source), trainRaw: {}, seeds: [2022, 2023, 2024],
+      file: source, name: dataset.name, dataset, datasetFile: source, model: 'optmsm', models: bare.models ?? {}, variants: {},
+      train: parseTrainConfig(bare.train ?? {}, source), trainRaw: bare.train ?? {}, seeds: [2022, 2023, 2024],
     };
   }
   const parsed = runConfigSchema.safeParse(raw);

@@ -7,7 +7,11 @@ export {
   evaluateFile, loadRun, predictFile, RUN_FILES, scoreColumns, type FilePredictions, type SavedRun, type SavedRunConfig,
 } from './saved-run.js';
 export {
-  ablationEntries, benchSeeds, defaultBenchDir, runBench, type BenchEntry, type BenchOptions, type BenchOutcome,
+  loadSuite, loadVariants, runSuite, suiteFileSchema,
+  type Suite, type SuiteOptions, type SuiteOutcome, type SuiteResult, type SuiteRow, type SuiteWorld, type SuiteWorldResult,
+} from './suite.js';
+export {
+  ablationEntries, benchSeeds, defaultBenchDir, entryLabel, runBench, variantEntries, type BenchEntry, type BenchOptions, type BenchOutcome,
 } from './bench.js';
 export {
   renderBenchTable, renderScenarioTable, summariseBench,

@@ -10,7 +10,7 @@ type Align = 'left' | 'right';
 const DIGITS = 4;
 /** Text tables fit this many columns, wrapping their columns into blocks when they would not. */
 export const TERMINAL_WIDTH = 100;
-const fixed = (x: number) => x.toFixed(DIGITS);
+export const fixed = (x: number): string => x.toFixed(DIGITS);
 const integer = (x: number) => Math.round(x).toLocaleString('en-US');
 
 function undefinedAuc(m: Pick<ScenarioMetrics, 'rows'>): string {
@@ -21,7 +21,7 @@ export const escapeHtml = (s: string): string =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** Renders a table; `marked[r][c]` cells are bold in Markdown and HTML and get a trailing `*` in text. */
-function renderTable(
+export function renderTable(
   header: string[],
   rows: string[][],
   format: TableFormat,

@@ -5,11 +5,12 @@ import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerStart } from './start.js';
+import { registerSuite } from './suite.js';
 import { registerSynth } from './synth.js';
 import { registerTrain } from './train.js';
 
 export function registerCommands(program: Command): void {
-  for (const register of [registerStart, registerTrain, registerEval, registerPredict, registerBench, registerSynth, registerServe, registerModels]) {
+  for (const register of [registerStart, registerTrain, registerEval, registerPredict, registerBench, registerSuite, registerSynth, registerServe, registerModels]) {
     register(program);
   }
 }
