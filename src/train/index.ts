@@ -2,10 +2,12 @@
 export { loadRunConfig, parseTrainConfig, resolveRunConfig, runConfigSchema, type RunConfig } from './experiment.js';
 export { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './train-config.js';
 export { evaluateSplit, predictColumns, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
-export { defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
+export { codeVersion, defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
 export {
-  evaluateFile, loadRun, predictFile, RUN_FILES, scoreColumns, type FilePredictions, type SavedRun, type SavedRunConfig,
+  checkModelInputs, evaluateFile, loadRun, modelFeeds, modelInputs, predictFile, readRun, RUN_FILES, scoreColumns,
+  type FilePredictions, type RunFiles, type SavedRun, type SavedRunConfig,
 } from './saved-run.js';
+export { MANIFEST_FILE, readVerifiedFiles, sha256, VERIFIED_FILES, writeManifest, type Manifest } from './manifest.js';
 export {
   loadSuite, loadVariants, runSuite, suiteFileSchema,
   type Suite, type SuiteOptions, type SuiteOutcome, type SuiteResult, type SuiteRow, type SuiteWorld, type SuiteWorldResult,

@@ -9,6 +9,7 @@ import { getModel, resolveModelConfig } from '../models/index.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import type { RunConfig } from './experiment.js';
+import { writeManifest } from './manifest.js';
 import { oracleOf } from './oracle.js';
 import { writeRunReport } from './report-html.js';
 import { RUN_FILES } from './saved-run.js';
@@ -52,7 +53,8 @@ export async function loadData(config: RunConfig, log?: (line: string) => void):
   return prepareDataset(config.dataset, { log });
 }
 
-function codeVersion(): string {
+/** The git commit of the code (short), or 'unknown' outside a git checkout. */
+export function codeVersion(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
@@ -91,6 +93,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     },
   );
   writeFileAtomicSync(join(dir, RUN_FILES.model), onnx);
+  const version = codeVersion();
   writeJsonAtomicSync(join(dir, RUN_FILES.config), {
     model,
     variant: options.variant,
@@ -103,8 +106,9 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     data_fingerprint: data.report.cacheEntry,
     fields: data.fields,
     scenarios: data.scenarios,
-    code_version: codeVersion(),
+    code_version: version,
   });
+  writeManifest(dir, version);
   const metrics: RunMetrics & { epochs_run: number; skipped_batches: number; best_epoch_defined: boolean } = {
     model,
     ...(options.variant ? { variant: options.variant } : {}),
@@ -132,6 +136,7 @@ config.json   resolved configuration (dataset, model options, training options, 
 encoder.json  the fitted feature encoder (vocabularies, statistics, scenario map)
 weights.bin   the best weights and optimizer state (engine state file)
 model.onnx    self-contained inference model: inputs ids/<field> int32 [B, maxLen], numeric, scenario; output out/probability
+manifest.json sha256 of model.onnx, encoder.json and config.json, checked whenever the run is loaded
 log.jsonl     one JSON line per epoch
 metrics.json  validation and test metrics, overall and per scenario
 report.html   learning curves, per-scenario AUC, reliability diagrams, config (opens in any browser, offline)

@@ -1,14 +1,16 @@
 // A finished run directory, loaded for prediction: the saved feature encoder plus the exported, self-contained
-// model.onnx (embeddings and weights baked in). eval, predict and the HTTP server all score through here, so they
-// give the same probabilities as the evaluation at the end of training.
-import { existsSync, readFileSync } from 'node:fs';
+// model.onnx (embeddings and weights baked in), each checked against the run's manifest, and the graph checked to
+// take what the encoder produces. eval, predict and the HTTP server all score through here, so they give the same
+// probabilities as the evaluation at the end of training.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { batchIterator, type EncodedColumns, encodeFile, FeatureEncoder } from '../data/index.js';
-import { type Feed, Session } from '../engine/index.js';
+import { batchIterator, type EncodedColumns, encodeFile, FeatureEncoder, type FieldInfo } from '../data/index.js';
+import { type Feed, type GraphValue, Session } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { evaluateByScenario, runMetricsSchema, type RunMetrics, type SplitMetrics } from '../metrics/index.js';
-import { readJsonFileSync } from './checkpoint-io.js';
+import { parseJsonText, readJsonFileSync } from './checkpoint-io.js';
+import { type Manifest, MANIFEST_FILE, readVerifiedFiles } from './manifest.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -17,6 +19,7 @@ export const RUN_FILES = {
   model: 'model.onnx',
   metrics: 'metrics.json',
   log: 'log.jsonl',
+  manifest: MANIFEST_FILE,
 } as const;
 
 export const savedRunConfigSchema = z.looseObject({
@@ -37,12 +40,20 @@ export const savedRunConfigSchema = z.looseObject({
 });
 export type SavedRunConfig = z.infer<typeof savedRunConfigSchema>;
 
-export interface SavedRun {
+/** A run directory's files, verified against its manifest, before any ONNX Runtime session exists. */
+export interface RunFiles {
   dir: string;
   config: SavedRunConfig;
   encoder: FeatureEncoder;
-  session: Session;
   metrics: RunMetrics | null;
+  /** The sha256 of each file the run was loaded from, as checked against manifest.json. */
+  manifest: Manifest;
+  /** model.onnx, the bytes the manifest check was made on. */
+  model: Uint8Array;
+}
+
+export interface SavedRun extends Omit<RunFiles, 'model'> {
+  session: Session;
 }
 
 function requireFile(dir: string, name: string): string {
@@ -56,25 +67,76 @@ function requireFile(dir: string, name: string): string {
   return file;
 }
 
-export async function loadRun(dir: string, options: { threads?: number } = {}): Promise<SavedRun> {
-  const config = readJsonFileSync(requireFile(dir, RUN_FILES.config), savedRunConfigSchema, { code: 'E_RUN_NOT_FOUND', what: 'run config' });
-  const encoder = FeatureEncoder.load(requireFile(dir, RUN_FILES.encoder));
-  const session = await Session.create(readFileSync(requireFile(dir, RUN_FILES.model)), { threads: options.threads });
-  const metricsFile = join(dir, RUN_FILES.metrics);
-  const metrics = existsSync(metricsFile) ? readJsonFileSync(metricsFile, runMetricsSchema, { what: 'metrics' }) : null;
-  return { dir, config, encoder, session, metrics };
+/**
+ * The exported model's inputs, as the encoder's fields define them: the scenario index, one id tensor per
+ * embedded field ([B, maxLen], 0-padded) and, when there are numeric fields, one [B, n] matrix of them in field
+ * order. Every client of model.onnx (scoreColumns, the server, a Triton client) feeds exactly these.
+ */
+export function modelInputs(fields: readonly FieldInfo[]): GraphValue[] {
+  const numeric = fields.filter((f) => f.kind === 'numeric').length;
+  return [
+    ...(numeric > 0 ? [{ name: 'numeric', type: 'float32', shape: ['B', numeric] }] : []),
+    { name: 'scenario', type: 'int32', shape: ['B'] },
+    ...fields.filter((f) => f.kind !== 'numeric').map((f) => ({ name: `ids/${f.name}`, type: 'int32', shape: ['B', f.maxLen] })),
+  ];
 }
 
-/** Click probabilities of every row of `columns` from the run's exported model (inputs ids/<field>, numeric, scenario). */
+const describeValue = (v: GraphValue) => `${v.name} ${v.type} [${v.shape.join(', ')}]`;
+
+/** The graph must take exactly the inputs the encoder produces (same names, types and widths): else E_RUN_INCOMPATIBLE. */
+export function checkModelInputs(session: Session, fields: readonly FieldInfo[], modelFile: string): void {
+  const expected = modelInputs(fields);
+  const found = new Map(session.inputs.map((v) => [v.name, v]));
+  const same = (a: GraphValue, b: GraphValue | undefined) =>
+    b !== undefined && a.type === b.type && a.shape.length === b.shape.length && a.shape.every((d, i) => d === 'B' ? typeof b.shape[i] === 'string' : d === b.shape[i]);
+  const bad = expected.filter((v) => !same(v, found.get(v.name)));
+  const extra = session.inputs.filter((v) => !expected.some((e) => e.name === v.name));
+  if (bad.length > 0 || extra.length > 0) {
+    throw new OptmsmError('E_RUN_INCOMPATIBLE', `${modelFile} does not take the inputs of this run's encoder (files from different runs?)`, {
+      location: modelFile,
+      expected: (bad.length > 0 ? bad : expected).map(describeValue).join('; '),
+      found: [...bad.map((v) => found.get(v.name)), ...extra].map((v) => (v ? describeValue(v) : 'no such input')).join('; ') || 'no input',
+      hint: 'a run directory must keep the model.onnx, encoder.json and config.json written together by `optmsm train`',
+    });
+  }
+}
+
+export function readRun(dir: string): RunFiles {
+  for (const name of [RUN_FILES.config, RUN_FILES.encoder, RUN_FILES.model]) requireFile(dir, name);
+  const { manifest, bytes } = readVerifiedFiles(dir);
+  const configFile = join(dir, RUN_FILES.config);
+  const config = parseJsonText(bytes['config.json'].toString('utf8'), configFile, savedRunConfigSchema, { code: 'E_RUN_NOT_FOUND', what: 'run config' });
+  const encoder = FeatureEncoder.load(join(dir, RUN_FILES.encoder));
+  const metricsFile = join(dir, RUN_FILES.metrics);
+  const metrics = existsSync(metricsFile) ? readJsonFileSync(metricsFile, runMetricsSchema, { what: 'metrics' }) : null;
+  return { dir, config, encoder, metrics, manifest, model: bytes['model.onnx'] };
+}
+
+export async function loadRun(dir: string, options: { threads?: number } = {}): Promise<SavedRun> {
+  const { model, ...files } = readRun(dir);
+  const session = await Session.create(model, { threads: options.threads });
+  checkModelInputs(session, files.config.fields, join(dir, RUN_FILES.model));
+  return { ...files, session };
+}
+
+/** The feeds of model.onnx (see modelInputs) for `size` rows: numeric is the [size, n] matrix in field order. */
+export function modelFeeds(
+  fields: readonly FieldInfo[], size: number, scenario: Int32Array, numeric: Float32Array, ids: Readonly<Record<string, Int32Array>>,
+): Record<string, Feed> {
+  const feeds: Record<string, Feed> = { scenario: { data: scenario, shape: [size] } };
+  const numericWidth = fields.filter((f) => f.kind === 'numeric').length;
+  if (numericWidth > 0) feeds.numeric = { data: numeric, shape: [size, numericWidth] };
+  for (const f of fields) if (f.kind !== 'numeric') feeds[`ids/${f.name}`] = { data: ids[f.name]!, shape: [size, f.maxLen] };
+  return feeds;
+}
+
+/** Click probabilities of every row of `columns` from the run's exported model. */
 export async function scoreColumns(run: SavedRun, columns: EncodedColumns, batchSize = 16384): Promise<Float32Array> {
   const fields = run.config.fields;
   const probability = new Float32Array(columns.rows);
   let start = 0;
   for (const batch of batchIterator(columns, { batchSize, shuffle: false, fields })) {
-    const feeds: Record<string, Feed> = { scenario: { data: batch.scenario, shape: [batch.size] } };
-    if (batch.numericFields.length > 0) feeds.numeric = { data: batch.numeric, shape: [batch.size, batch.numericFields.length] };
-    for (const f of fields) if (f.kind !== 'numeric') feeds[`ids/${f.name}`] = { data: batch.idsByName[f.name], shape: [batch.size, f.maxLen] };
-    const out = await run.session.run(feeds);
+    const out = await run.session.run(modelFeeds(fields, batch.size, batch.scenario, batch.numeric, batch.idsByName));
     probability.set(out['out/probability'].data as Float32Array, start);
     start += batch.size;
   }

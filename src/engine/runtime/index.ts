@@ -6,7 +6,7 @@ export { EmbeddingStore, DEFAULT_EMBEDDING_INIT, type EmbeddingField, type Embed
 export { DenseOptimizer, type DenseOptimizerConfig, type OptimizerSlots } from './optim/dense.js';
 export { SparseOptimizer, type SparseOptimizerConfig } from './optim/sparse.js';
 export { clipGlobalNorm, type ClipScope } from './optim/clip.js';
-export { Session, DEFAULT_THREADS, resolveExecutionProvider, type Feed, type FeedData, type SessionOptions } from './session.js';
+export { Session, DEFAULT_THREADS, resolveExecutionProvider, type Feed, type FeedData, type GraphValue, type SessionOptions } from './session.js';
 export type { EngineBatch } from './types.js';
 export { EngineModel, type EngineModelOptions, type EngineState, type TrainStepResult } from './engine-model.js';
 export { readStateFile, writeStateFile, type StateFileContents } from './state-file.js';

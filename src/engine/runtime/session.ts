@@ -30,6 +30,17 @@ export interface SessionOptions {
 
 export const DEFAULT_THREADS = 2;
 
+/** A graph input or output as ONNX Runtime reports it: symbolic dimensions are strings (e.g. 'B'). */
+export interface GraphValue {
+  name: string;
+  type: string;
+  shape: readonly (number | string)[];
+}
+
+function graphValues(metadata: readonly ort.InferenceSession.ValueMetadata[]): GraphValue[] {
+  return metadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
+}
+
 export function resolveExecutionProvider(option?: string): string {
   return process.env.OPTMSM_EXECUTION_PROVIDER || option || 'cpu';
 }
@@ -37,6 +48,8 @@ export function resolveExecutionProvider(option?: string): string {
 export class Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputs: readonly GraphValue[];
+  readonly outputs: readonly GraphValue[];
   readonly executionProvider: string;
   private readonly inner: ort.InferenceSession;
   private readonly unshared = new Map<string, FeedData>();
@@ -45,6 +58,8 @@ export class Session {
     this.inner = inner;
     this.inputNames = inner.inputNames;
     this.outputNames = inner.outputNames;
+    this.inputs = graphValues(inner.inputMetadata);
+    this.outputs = graphValues(inner.outputMetadata);
     this.executionProvider = executionProvider;
   }
 
