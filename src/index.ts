@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { DatasetConfigInput } from './data/index.js';
 import { modelNames, MODELS } from './models/index.js';
 import type { RunMetrics, SplitMetrics } from './metrics/index.js';
-import { buildApp } from './serve/index.js';
+import { type ListenOptions, type ServeOptionsInput, startServer } from './serve/index.js';
 import {
   benchSeeds, type BenchOutcome, defaultBenchDir, defaultRunDir, evaluateFile, type FilePredictions, loadRun as loadSavedRun,
   loadRunConfig, predictFile, resolveRunConfig, type RunConfig, type runConfigSchema, runBench, runTraining,
@@ -118,27 +118,26 @@ export async function bench(options: BenchOptions): Promise<BenchOutcome> {
   });
 }
 
-export interface ServeOptions {
-  run: string;
-  /** Default 8080; 0 picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** ONNX Runtime intra-op threads; default 2. */
-  threads?: number;
-}
+/** The run, where to listen, and any server option of docs/serving.md (workers, limits, timeouts, --strict...). */
+export type ServeOptions = ServeOptionsInput & ListenOptions;
 
 export interface Server {
   /** e.g. http://127.0.0.1:8080 */
   address: string;
+  /** Stops accepting, finishes the requests in flight, and stops the scoring workers. */
   close(): Promise<void>;
 }
 
-/** Serves a run over HTTP (POST /predict, GET /model, GET /health) until `close()`; `optmsm serve`. */
+/** Serves a run over HTTP (POST /predict, GET /model, /health/live, /health/ready, /metrics, /docs/json) once its model is warm; `optmsm serve`. */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const app = await buildApp({ run: options.run, threads: options.threads });
-  const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
-  return { address, close: () => app.close() };
+  const server = await startServer(options);
+  try {
+    await server.served.ready;
+  } catch (error) {
+    await server.drain();
+    throw error;
+  }
+  return { address: server.address, close: server.drain };
 }
 
 export interface ModelInfo {

@@ -1,2 +1,5 @@
 // The serve room's public surface.
-export { buildApp, predictBodySchema, type AppOptions } from './app.js';
+export { buildApp, type ServeApp } from './app.js';
+export { serve, startServer, type ListenOptions, type RunningServer } from './server.js';
+export { LOG_LEVELS, defaultWorkers, serveOptionsSchema, type ServeOptions, type ServeOptionsInput } from './options.js';
+export { errorBodySchema, predictResponseSchema, type ErrorBody, type PredictResponse } from './schemas.js';
