@@ -215,6 +215,26 @@ export class EngineModel {
     return { loss, aux, outputs, skipped: false, gradNorm };
   }
 
+  /**
+   * The training graph's loss and gradients for a batch, without updating anything (weights, moments, buffers,
+   * step count): dL/dθ and dL/dE [B, Σ widths] (E is the batch's gathered embeddings). For diagnostics, e.g.
+   * gradient norms per module. Dropout masks are drawn as in training, so the dropout stream advances.
+   */
+  async gradients(batch: EngineBatch): Promise<{ loss: number; theta: Float32Array; embeddings: Float32Array; outputs: Record<string, Float32Array> }> {
+    const feeds = this.feeds(batch, true);
+    try {
+      const out = await this.training.run(feeds);
+      return {
+        loss: scalar(out, 'loss'),
+        theta: this.compiled.thetaSize > 0 ? (out['grad/theta'].data as Float32Array).slice() : new Float32Array(0),
+        embeddings: this.embeddingInput !== null ? (out[`grad/${this.embeddingInput}`].data as Float32Array).slice() : new Float32Array(0),
+        outputs: outputsOf(out),
+      };
+    } finally {
+      this.store.release();
+    }
+  }
+
   /** Runs the inference graph: `out/<name>` values by name, without the prefix. */
   async predict(batch: EngineBatch): Promise<Record<string, Float32Array>> {
     return outputsOf(await this.inference.run(this.feeds(batch, false)));

@@ -210,6 +210,23 @@ describe('EngineModel', () => {
     await model.dispose();
   });
 
+  it('gives the gradients a step would apply without changing any state', async () => {
+    const sgd = { ...options(0), optimizer: { name: 'sgd' as const, lr: 1, momentum: 0, weightDecay: 0 } };
+    const model = await EngineModel.create(sgd);
+    const b = batch(2);
+    const before = model.getState();
+    const grads = await model.gradients(b);
+    expect(model.getState()).toEqual(before);
+    expect(grads.embeddings.length).toBe(64 * 8);
+    const step = await model.trainStep(b);
+    expect(grads.loss).toBe(step.loss);
+    expect(Array.from(grads.outputs.probability)).toEqual(Array.from(step.outputs.probability));
+    // Plain SGD at lr 1: theta moved by exactly -dL/dθ.
+    const moved = model.theta.map((t, i) => before.theta[i] - t);
+    moved.forEach((d, i) => expect(d).toBeCloseTo(grads.theta[i], 6));
+    await model.dispose();
+  });
+
   it('lets a prediction run while a training step awaits its graph', async () => {
     const [a, b] = await Promise.all([EngineModel.create(options()), EngineModel.create(options())]);
     const [trained] = await Promise.all([a.trainStep(batch(0)), a.predict(batch(1))]);
