@@ -5,7 +5,7 @@
 import { OptmsmError } from '../errors.js';
 import { readRows, type StoredDataset } from './store.js';
 import type { SplitName } from './schema.js';
-import type { EncodedColumns, FieldInfo } from './types.js';
+import type { EncodedColumns, FieldInfo } from './columns.js';
 
 export interface Batch {
   size: number;

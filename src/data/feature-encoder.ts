@@ -9,7 +9,8 @@ import { OptmsmError } from '../errors.js';
 import { hashId } from './encoders/hash.js';
 import { bucketId, normalizeValue, type NumericStats } from './encoders/numeric.js';
 import { applyLabelRule, type LabelRule } from './label-rule.js';
-import type { FieldInfo, EncodedColumns } from './types.js';
+import { emptyColumns, type EncodedColumns, type FieldInfo } from './columns.js';
+import { idOf, OOV_ID, tableRows } from './contracts.js';
 
 export const ENCODER_FORMAT_VERSION = 1;
 
@@ -54,17 +55,13 @@ const encoderStateSchema = z.strictObject({
   extraColumns: z.array(z.string()),
   /** How the training data was read: prediction-time files default to the same format and CSV dialect. */
   input: z.strictObject({
-    format: z.enum(['csv', 'parquet', 'jsonl']).nullable(),
+    format: z.string().nullable(),
     csv: z.strictObject({ delimiter: z.string(), quote: z.string(), escape: z.string().nullable(), header: z.boolean() }),
   }).optional(),
   checksum: z.string(),
 });
 export type EncoderState = z.infer<typeof encoderStateSchema>;
 export type EncoderStateInput = Omit<EncoderState, 'checksum' | 'formatVersion'>;
-
-// Pad and OOV are reserved in every id space.
-export const PAD_ID = 0;
-export const OOV_ID = 1;
 
 /** The canonical string of a raw categorical cell: missing cells are the empty-string token. */
 export function categoricalString(value: unknown): string {
@@ -105,7 +102,7 @@ export class FeatureEncoder {
     this.fields = state.fields.map((f) => fieldInfoOf(f, state.scenario.values.length));
     this.vocabMaps = state.fields.map((f) =>
       (f.source === 'categorical' || f.source === 'multi') && f.vocab !== null
-        ? new Map(f.vocab.map((v, i) => [v, i + 2]))
+        ? new Map(f.vocab.map((v, i) => [v, idOf(i)]))
         : null);
     this.scenarioMap = new Map(state.scenario.values.map((v, i) => [v, i]));
   }
@@ -164,7 +161,7 @@ export class FeatureEncoder {
     const f = this.state.fields[fieldIndex]!;
     if (f.source === 'scenario') {
       const s = this.scenarioMap.get(value);
-      return s === undefined ? OOV_ID : s + 2;
+      return s === undefined ? OOV_ID : idOf(s);
     }
     if ((f.source === 'categorical' || f.source === 'multi') && f.hashBuckets !== null) return hashId(value, f.hashBuckets);
     return this.vocabMaps[fieldIndex]?.get(value) ?? OOV_ID;
@@ -213,7 +210,7 @@ export class FeatureEncoder {
   /** Encodes raw rows (objects keyed by column) exactly as training did. The label is optional. */
   encodeRows(rows: readonly Record<string, unknown>[]): EncodedColumns {
     const n = rows.length;
-    const out = emptyColumns(this, n);
+    const out = emptyColumns(this.fields, this.state.extraColumns, n);
     const labelColumn = this.state.label.column;
     let hasLabel = n > 0;
     for (let r = 0; r < n; r++) {
@@ -221,7 +218,7 @@ export class FeatureEncoder {
       const where = (column: string): string => `row ${r}, column '${column}'`;
       out.scenario[r] = this.scenarioIndex(categoricalString(row[this.state.scenario.column]), where(this.state.scenario.column));
       this.state.fields.forEach((f, i) => {
-        if (f.source === 'scenario') out.ids[f.name]![r] = out.scenario[r]! + 2;
+        if (f.source === 'scenario') out.ids[f.name]![r] = idOf(out.scenario[r]!);
         else if (f.source === 'categorical') out.ids[f.name]![r] = this.categoricalId(i, categoricalString(row[f.column]));
         else if (f.source === 'multi') {
           const tokens = splitTokens(row[f.column], f.separator);
@@ -252,30 +249,17 @@ export function fieldInfoOf(f: FieldState, scenarioCount: number): FieldInfo {
     case 'numeric':
       return { name: f.name, kind: 'numeric', scope: f.scope, vocabSize: 0, embeddingDim: 0, maxLen: 1, pooling: 'mean' };
     case 'bucket':
-      return { name: f.name, kind: 'categorical', scope: f.scope, vocabSize: f.boundaries.length + 3, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
+      return { name: f.name, kind: 'categorical', scope: f.scope, vocabSize: tableRows(f.boundaries.length + 1), embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
     case 'scenario':
-      return { name: f.name, kind: 'categorical', scope: 'specific', vocabSize: scenarioCount + 2, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
+      return { name: f.name, kind: 'categorical', scope: 'specific', vocabSize: tableRows(scenarioCount), embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
     case 'categorical':
     case 'multi': {
-      const vocabSize = f.hashBuckets !== null ? f.hashBuckets + 2 : f.vocab!.length + 2;
+      const vocabSize = tableRows(f.hashBuckets ?? f.vocab!.length);
       return f.source === 'multi'
         ? { name: f.name, kind: 'multi', scope: f.scope, vocabSize, embeddingDim: f.embeddingDim, maxLen: f.maxLen, pooling: f.pooling }
         : { name: f.name, kind: 'categorical', scope: f.scope, vocabSize, embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
     }
   }
-}
-
-/** Zero-filled columns for n rows in this encoder's layout. */
-export function emptyColumns(encoder: FeatureEncoder, n: number): EncodedColumns {
-  const ids: Record<string, Int32Array> = {};
-  const numeric: Record<string, Float32Array> = {};
-  for (const f of encoder.fields) {
-    if (f.kind === 'numeric') numeric[f.name] = new Float32Array(n);
-    else ids[f.name] = new Int32Array(n * f.maxLen);
-  }
-  const extra: Record<string, Float64Array> = {};
-  for (const c of encoder.state.extraColumns) extra[c] = new Float64Array(n);
-  return { rows: n, ids, numeric, label: new Uint8Array(n), scenario: new Int32Array(n), extra, hasLabel: true };
 }
 
 export type { NumericStats };

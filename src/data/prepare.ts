@@ -1,19 +1,26 @@
-// prepareDataset: read (DuckDB) → split → validate → fit on train → encode → cache. A second run with the same
-// data files and config finds the cache entry and skips the reading. encodeFile does the prediction-time half:
-// read a raw file and encode it with a saved encoder.
+// prepareDataset: read (a Source over the format's reader) → codes (two DuckDB passes, the split) → validate →
+// fit on train → encode → store (memory or the cache). A second run with the same data files and config finds the
+// cache entry and skips the reading. encodeFile does the prediction-time half: read a raw file and encode it
+// with a saved encoder. This module is the only one that knows every stage; each stage knows only earlier ones.
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptmsmError } from '../errors.js';
+import { SQL } from './contracts.js';
+import { MemorySink, type ColumnSink, type EncodedColumns, type FieldInfo } from './columns.js';
 import { DuckSession } from './duck.js';
-import { columnRequests, createCodeTable, createEnums, encodeCodes, fitEncoder, planFields, validateData, type ColumnSink } from './encode.js';
+import { encodeCodes } from './encode/apply.js';
+import { createCodeTable, createEnums } from './encode/codes.js';
+import { fitEncoder } from './encode/fit.js';
+import { columnRequests, isNumeric, planFields } from './encode/plan.js';
+import { validateData } from './encode/validate.js';
 import type { FeatureEncoder } from './feature-encoder.js';
-import { expandFiles, formatOf, Source, type BadRow, type SourceGroup } from './read.js';
-import { SPLITS, type CsvOptions, type DataFormat, type DatasetConfig, type SplitName } from './schema.js';
+import { formatOf, readerFor, type BadRow, type Reader } from './readers/index.js';
+import { DEFAULT_CSV, SPLITS, type CsvOptions, type DatasetConfig, type SplitName } from './schema.js';
+import { expandFiles, Source, type SourceGroup } from './source.js';
+import { CACHE_VERSION, commitEntry, DiskSink, openStore, readSplit, storeLayout, writeStoreMeta, type StoredDataset } from './store.js';
 import { ensureSyntheticData } from './synthetic.js';
-import { CACHE_VERSION, commitEntry, DiskSink, MemorySink, newStoreLayout, openStore, readSplit, writeStoreMeta, type StoredDataset } from './store.js';
-import type { EncodedColumns, FieldInfo } from './types.js';
 
 export interface PrepareOptions {
   /** Where encoded datasets are cached; default `.cache/optmsm` under the current directory. */
@@ -61,14 +68,15 @@ export interface StoredPrepared {
 
 export const defaultCacheDir = (): string => resolve(process.cwd(), '.cache', 'optmsm');
 
-function resolveFormat(config: { format: DataFormat | null }, files: string[]): DataFormat {
-  const format = config.format ?? formatOf(files[0]!);
-  if (format === null) {
+/** The reader of the config's format, or of the first file's extension. */
+function readerOf(format: string | null, files: readonly string[], location: string): Reader {
+  const name = format ?? formatOf(files[0]!);
+  if (name === null) {
     throw new OptmsmError('E_CONFIG_INVALID', `cannot tell the format of ${files[0]} from its extension`, {
       location: files[0], expected: 'format: csv | parquet | jsonl in the dataset config',
     });
   }
-  return format;
+  return readerFor(name, location);
 }
 
 async function sourceGroups(session: DuckSession, config: DatasetConfig, log: (m: string) => void): Promise<SourceGroup[]> {
@@ -123,25 +131,23 @@ async function encodeDataset(
   session: DuckSession, config: DatasetConfig, groups: SourceGroup[], log: (m: string) => void,
   sinkFor: (encoder: FeatureEncoder, rows: Record<SplitName, number>) => { forSplit(split: SplitName): ColumnSink },
 ): Promise<{ encoder: FeatureEncoder; rows: Record<SplitName, number>; badRows: BadRow[] }> {
-  const format = resolveFormat(config, groups[0]!.files);
-  const planned = planFields(config);
-  const separators = planned.map((f) => (f.source === 'multi' ? f.separator : null));
+  const reader = readerOf(config.format, groups[0]!.files, `${config.source}: format`);
+  const plans = planFields(config);
+  const fields = plans.map((p) => p.state);
   const splitColumn = config.split.kind === 'column' || config.split.kind === 'time' ? config.split.column : null;
-  const requests = columnRequests(planned, separators, config.scenario.column, config.label, config.extraColumns, false, splitColumn);
+  const requests = columnRequests(fields, config.label, config.extraColumns, false, splitColumn);
   log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
-  const source = await Source.open(session, { format, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
-  const enums = await createEnums(session, source, planned);
+  const source = await Source.open(session, { reader, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });
+  const enums = await createEnums(session, source, fields);
   if (source.skipped.length > 0) log(`skipped ${source.skipped.length} rows that do not parse (first: ${source.skipped[0]!.file}:${source.skipped[0]!.line})`);
-  const codes = await createCodeTable(session, source, config.split, config.label, planned, enums, config.extraColumns.length);
-  const strictNumerics = planned.flatMap((f, i) =>
-    (f.source === 'numeric' || f.source === 'bucket') && f.fill === null && (config.features[i - 1] as { fill: unknown }).fill === null
-      ? [{ field: i, column: f.column }] : []);
+  const codes = await createCodeTable(session, source, config.split, config.label, fields, enums, config.extraColumns.length);
+  const strictNumerics = plans.flatMap((p, i) => (isNumeric(p.state) && p.spec?.kind === 'numeric' && p.spec.fill === null ? [{ field: i, column: p.state.column }] : []));
   const counts = await validateData(session, source, codes, {
     split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
   });
   const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
-  const encoder = await fitEncoder(session, codes, source, config, planned, enums);
+  const encoder = await fitEncoder(session, codes, source, config, plans, enums);
   log(`encoding ${rows.train} / ${rows.validation} / ${rows.test} rows`);
   const sink = sinkFor(encoder, rows);
   const sinks = SPLITS.map((s) => sink.forSplit(s));
@@ -177,13 +183,13 @@ export async function prepareDatasetToStore(config: DatasetConfig, options: Prep
     let disk: DiskSink | null = null;
     try {
       const result = await encodeDataset(session, config, groups, log, (encoder) => {
-        disk = new DiskSink(tmp, newStoreLayout(encoder));
+        disk = new DiskSink(tmp, storeLayout(encoder));
         return disk;
       });
       (disk as DiskSink | null)?.close();
       const report = reportOf(config, groups, result.rows, result.badRows, false, entry, t0);
       writeStoreMeta(tmp, result.encoder, {
-        cacheVersion: CACHE_VERSION, key: entry, rows: result.rows, layout: newStoreLayout(result.encoder),
+        cacheVersion: CACHE_VERSION, key: entry, rows: result.rows, layout: storeLayout(result.encoder),
         report: { ...report, badRows: report.badRows },
       });
       commitEntry(tmp, entry);
@@ -212,7 +218,7 @@ export async function prepareDataset(config: DatasetConfig, options: PrepareOpti
     const groups = await sourceGroups(session, config, options.log ?? (() => {}));
     const sinks = new Map<SplitName, MemorySink>();
     const result = await encodeDataset(session, config, groups, options.log ?? (() => {}), (encoder, rows) => {
-      for (const s of SPLITS) sinks.set(s, new MemorySink(encoder, rows[s]));
+      for (const s of SPLITS) sinks.set(s, new MemorySink(encoder.fields, encoder.state.extraColumns, rows[s]));
       return { forSplit: (s: SplitName) => sinks.get(s)! };
     });
     return {
@@ -224,7 +230,8 @@ export async function prepareDataset(config: DatasetConfig, options: PrepareOpti
 }
 
 export interface EncodeFileOptions {
-  format?: DataFormat;
+  /** A registered reader's format; default: the file's extension, else the training format. */
+  format?: string;
   csv?: Partial<CsvOptions>;
   onBadRow?: 'error' | 'skip';
   threads?: number;
@@ -236,24 +243,23 @@ export interface EncodeFileOptions {
 export async function encodeFile(encoder: FeatureEncoder, file: string, options: EncodeFileOptions = {}): Promise<EncodedColumns> {
   // Defaults: the format and CSV dialect the encoder was trained on.
   const trained = encoder.state.input;
-  const csv: CsvOptions = { ...(trained?.csv ?? { delimiter: ',', quote: '"', escape: null, header: true }), ...options.csv };
+  const csv: CsvOptions = { ...(trained?.csv ?? DEFAULT_CSV), ...options.csv };
   return withSession({ threads: options.threads }, undefined, async (session) => {
     const files = await expandFiles(session, [resolve(file)], options.format ?? null);
     // An explicit format wins; else the file's extension; else the training format.
-    const format = options.format ?? formatOf(files[0]!) ?? resolveFormat({ format: trained?.format ?? null }, files);
+    const reader = readerOf(options.format ?? formatOf(files[0]!) ?? trained?.format ?? null, files, 'format');
     const fields = encoder.state.fields;
-    const separators = fields.map((f) => (f.source === 'multi' ? f.separator : null));
-    const requests = columnRequests(fields, separators, encoder.state.scenario.column, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
-    const source = await Source.open(session, { format, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
+    const requests = columnRequests(fields, encoder.labelRule, encoder.state.extraColumns, !options.requireLabel, null);
+    const source = await Source.open(session, { reader, csv, groups: [{ split: null, files }], columns: requests, onBadRow: options.onBadRow ?? 'error' });
     const enums = await createEnums(session, source, fields);
     const codes = await createCodeTable(session, source, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
-    const strictNumerics = fields.flatMap((f, i) => ((f.source === 'numeric' || f.source === 'bucket') && f.fill === null ? [{ field: i, column: f.column }] : []));
+    const strictNumerics = fields.flatMap((f, i) => (isNumeric(f) && f.fill === null ? [{ field: i, column: f.column }] : []));
     const [rows] = await validateData(session, source, codes, {
       split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
     });
-    const sink = new MemorySink(encoder, rows!);
+    const sink = new MemorySink(encoder.fields, encoder.state.extraColumns, rows!);
     await encodeCodes(session, codes, source, encoder, enums, () => sink);
-    sink.columns.hasLabel = source.has('s_label');
+    sink.columns.hasLabel = source.has(SQL.labelCell);
     return sink.columns;
   });
 }

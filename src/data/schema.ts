@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { fromZodError, OptmsmError } from '../errors.js';
 import { parseLabelRule, type LabelRule } from './label-rule.js';
-import { type WorldSpec, worldSpecSchema } from './world-spec.js';
+import { worldSpecSchema } from './world-spec.js';
 
 const scopeSchema = z.enum(['shared', 'specific']).default('shared').describe('shared, or scenario-specific');
 
@@ -16,22 +16,30 @@ const common = {
   scope: scopeSchema,
 };
 
+// Each feature maps to its camelCase spec here; `null` sizes and counts take the dataset-wide defaults below.
 const categoricalSchema = z.strictObject({
   ...common,
   kind: z.literal('categorical'),
   embedding_dim: z.number().int().positive().optional(),
   min_count: z.number().int().positive().optional().describe('values seen fewer times in train map to OOV'),
   hash_buckets: z.number().int().positive().optional().describe('hash values into this many buckets instead of a vocabulary'),
-});
+}).transform((f) => ({
+  kind: f.kind, name: f.name, column: f.column ?? f.name, scope: f.scope,
+  embeddingDim: f.embedding_dim ?? null, minCount: f.min_count ?? null, hashBuckets: f.hash_buckets ?? null,
+}));
 
+const normalizeSchema = z.enum(['none', 'min-max', 'standard', 'log']);
 const numericSchema = z.strictObject({
   ...common,
   kind: z.literal('numeric'),
-  normalize: z.enum(['none', 'min-max', 'standard', 'log']).default('none'),
+  normalize: normalizeSchema.default('none'),
   buckets: z.number().int().min(2).optional().describe('quantile buckets fitted on train; the field becomes categorical'),
   fill: z.union([z.number(), z.literal('mean'), z.literal('median')]).optional().describe('value for empty/NaN cells'),
   embedding_dim: z.number().int().positive().optional().describe('only with buckets'),
-});
+}).transform((f) => ({
+  kind: f.kind, name: f.name, column: f.column ?? f.name, scope: f.scope,
+  normalize: f.normalize, buckets: f.buckets ?? null, fill: f.fill ?? null, embeddingDim: f.embedding_dim ?? null,
+}));
 
 const multiSchema = z.strictObject({
   ...common,
@@ -42,18 +50,18 @@ const multiSchema = z.strictObject({
   embedding_dim: z.number().int().positive().optional(),
   min_count: z.number().int().positive().optional(),
   hash_buckets: z.number().int().positive().optional(),
-});
+}).transform((f) => ({
+  kind: f.kind, name: f.name, column: f.column ?? f.name, scope: f.scope,
+  separator: f.separator, maxLen: f.max_len, pooling: f.pooling,
+  embeddingDim: f.embedding_dim ?? null, minCount: f.min_count ?? null, hashBuckets: f.hash_buckets ?? null,
+}));
 
 const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema]);
 
+const pathsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 const filesSchema = z.union([
-  z.string().min(1),
-  z.array(z.string().min(1)).min(1),
-  z.strictObject({
-    train: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    validation: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    test: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  }),
+  pathsSchema,
+  z.strictObject({ train: pathsSchema, validation: pathsSchema, test: pathsSchema }),
 ]);
 
 const splitSchema = z.discriminatedUnion('kind', [
@@ -77,139 +85,101 @@ const splitSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('files') }),
 ]);
 
-export const datasetConfigSchema = z.strictObject({
-  name: z.string().min(1),
-  files: filesSchema,
-  format: z.enum(['csv', 'parquet', 'jsonl']).optional(),
-  csv: z
-    .strictObject({
-      delimiter: z.string().min(1).default(','),
-      quote: z.string().max(1).default('"'),
-      escape: z.string().max(1).optional(),
-      header: z.boolean().default(true),
-    })
-    .default({ delimiter: ',', quote: '"', header: true }),
-  label: z.string().min(1).describe('a 0/1 column, or a rule such as `rating >= 4`'),
-  scenario: z.union([
-    z.string().min(1),
-    z.strictObject({
-      column: z.string().min(1),
-      max_scenarios: z.number().int().positive().default(1000),
-      embedding_dim: z.number().int().positive().optional(),
-    }),
-  ]),
-  split: splitSchema.optional(),
-  on_bad_row: z.enum(['error', 'skip']).default('error'),
-  embedding_dim: z.number().int().positive().default(16),
-  min_count: z.number().int().positive().default(1),
-  features: z.array(featureSchema).min(1),
-  extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
-  synthetic: z
-    .union([
-      z.strictObject({ world: worldSpecSchema.describe('a parameterised world (docs/data.md, "Synthetic worlds")') }),
+const csvSchema = z
+  .strictObject({
+    delimiter: z.string().min(1).default(','),
+    quote: z.string().max(1).default('"'),
+    escape: z.string().max(1).optional(),
+    header: z.boolean().default(true),
+  })
+  .transform((c) => ({ delimiter: c.delimiter, quote: c.quote, escape: c.escape ?? null, header: c.header }));
+export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"', escape: null, header: true };
+
+const syntheticSchema = z
+  .strictObject({
+    rows: z.number().int().positive(),
+    scenarios: z.number().int().min(1).max(64).default(4),
+    users: z.number().int().positive().default(5000),
+    items: z.number().int().positive().default(2000),
+    latent_dim: z.number().int().positive().default(8),
+    seed: z.number().int().nonnegative().default(42),
+    noise: z.number().nonnegative().default(1),
+    zipf: z.number().positive().default(1.05),
+  })
+  .transform((s) => ({
+    rows: s.rows, scenarios: s.scenarios, users: s.users, items: s.items, latentDim: s.latent_dim, seed: s.seed, noise: s.noise, zipf: s.zipf,
+  }));
+
+export const datasetConfigSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    files: filesSchema,
+    format: z.string().min(1).optional().describe('a registered reader: csv, parquet, jsonl'),
+    csv: csvSchema.prefault({}),
+    label: z.string().min(1).describe('a 0/1 column, or a rule such as `rating >= 4`'),
+    scenario: z.union([
+      z.string().min(1),
       z.strictObject({
-        rows: z.number().int().positive(),
-        scenarios: z.number().int().min(1).max(64).default(4),
-        users: z.number().int().positive().default(5000),
-        items: z.number().int().positive().default(2000),
-        latent_dim: z.number().int().positive().default(8),
-        seed: z.number().int().nonnegative().default(42),
-        noise: z.number().nonnegative().default(1),
-        zipf: z.number().positive().default(1.05),
+        column: z.string().min(1),
+        max_scenarios: z.number().int().positive().default(1000),
+        embedding_dim: z.number().int().positive().optional(),
       }),
-    ])
-    .optional()
-    .describe('how to regenerate the (single) data file with a built-in generator when it is missing'),
-});
+    ]),
+    split: splitSchema.optional(),
+    on_bad_row: z.enum(['error', 'skip']).default('error'),
+    embedding_dim: z.number().int().positive().default(16),
+    min_count: z.number().int().positive().default(1),
+    features: z.array(featureSchema).min(1),
+    extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
+    synthetic: z
+      .union([z.strictObject({ world: worldSpecSchema.describe('a parameterised world (docs/data.md, "Synthetic worlds")') }), syntheticSchema])
+      .optional()
+      .describe('how to regenerate the (single) data file with a built-in generator when it is missing'),
+  })
+  .transform((c) => ({
+    name: c.name,
+    /** Paths, globs or directories (absolute once parsed); per split when the split is given as files. */
+    files: c.files,
+    /** A registered reader's format, or null: from the files' extension. */
+    format: c.format ?? null,
+    csv: c.csv,
+    /** The label text; parseDatasetConfig turns it into a LabelRule. */
+    label: c.label,
+    scenario: typeof c.scenario === 'string'
+      ? { column: c.scenario, maxScenarios: 1000, embeddingDim: c.embedding_dim }
+      : { column: c.scenario.column, maxScenarios: c.scenario.max_scenarios, embeddingDim: c.scenario.embedding_dim ?? c.embedding_dim },
+    split: c.split ?? null,
+    onBadRow: c.on_bad_row,
+    features: c.features.map((f) => (f.kind === 'numeric'
+      ? { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim }
+      : { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim, minCount: f.minCount ?? c.min_count })),
+    extraColumns: c.extra_columns,
+    /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
+    synthetic: c.synthetic && !('world' in c.synthetic) ? c.synthetic : null,
+    /** The world spec when the file is a parameterised synthetic world (regenerated when missing). */
+    world: c.synthetic && 'world' in c.synthetic ? c.synthetic.world : null,
+  }));
 
 export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
-
-export type FeatureKind = 'categorical' | 'multi' | 'numeric';
-export type Scope = 'shared' | 'specific';
-export type Normalize = 'none' | 'min-max' | 'standard' | 'log';
-
-export interface CategoricalSpec {
-  kind: 'categorical';
-  name: string;
-  column: string;
-  scope: Scope;
-  embeddingDim: number;
-  minCount: number;
-  hashBuckets: number | null;
-}
-export interface NumericSpec {
-  kind: 'numeric';
-  name: string;
-  column: string;
-  scope: Scope;
-  normalize: Normalize;
-  buckets: number | null;
-  fill: number | 'mean' | 'median' | null;
-  embeddingDim: number;
-}
-export interface MultiSpec {
-  kind: 'multi';
-  name: string;
-  column: string;
-  scope: Scope;
-  separator: string;
-  maxLen: number;
-  pooling: 'mean' | 'sum';
-  embeddingDim: number;
-  minCount: number;
-  hashBuckets: number | null;
-}
-export type FeatureSpec = CategoricalSpec | NumericSpec | MultiSpec;
-
-export type SplitSpec =
-  | { kind: 'column'; column: string; train: string[]; validation: string[]; test: string[] }
-  | { kind: 'ratio'; ratios: [number, number, number]; seed: number }
-  | { kind: 'time'; column: string; cuts: [number | string, number | string] }
-  | { kind: 'files' };
+type ParsedConfig = z.output<typeof datasetConfigSchema>;
+export type FeatureSpec = ParsedConfig['features'][number];
+export type SplitSpec = z.output<typeof splitSchema>;
+export type CsvOptions = z.output<typeof csvSchema>;
+export type SyntheticSpec = z.output<typeof syntheticSchema>;
+export type Normalize = z.output<typeof normalizeSchema>;
+/** A registered reader's format name (readers/index.ts). */
+export type DataFormat = string;
 
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
 
-export type DataFormat = 'csv' | 'parquet' | 'jsonl';
-export interface CsvOptions {
-  delimiter: string;
-  quote: string;
-  escape: string | null;
-  header: boolean;
-}
-
-export interface SyntheticSpec {
-  rows: number;
-  scenarios: number;
-  users: number;
-  items: number;
-  latentDim: number;
-  seed: number;
-  noise: number;
-  zipf: number;
-}
-
-export interface DatasetConfig {
-  name: string;
-  /** Absolute paths, globs or directories; per split when the split is given as files. */
-  files: string[] | Record<SplitName, string[]>;
-  format: DataFormat | null;
-  csv: CsvOptions;
+/** A validated dataset config: absolute paths, the label as a rule, a split always given. */
+export type DatasetConfig = Omit<ParsedConfig, 'label' | 'split'> & {
   label: LabelRule;
-  scenario: { column: string; maxScenarios: number; embeddingDim: number };
   split: SplitSpec;
-  onBadRow: 'error' | 'skip';
-  features: FeatureSpec[];
-  extraColumns: string[];
-  /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
-  synthetic: SyntheticSpec | null;
-  /** The world spec when the file is a parameterised synthetic world (regenerated when missing). */
-  world: WorldSpec | null;
   /** Where the config came from (relative paths resolve against its directory). */
   source: string;
-}
-
-const toList = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
+};
 
 /** Validates a parsed config object; `source` names it in errors and `baseDir` anchors relative paths. */
 export function parseDatasetConfig(raw: unknown, source: string, baseDir: string): DatasetConfig {
@@ -217,21 +187,17 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
   if (!result.success) throw fromZodError(result.error, { file: source, knownKeys: 'only the keys documented in docs/data.md' });
   const c = result.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const files = typeof c.files === 'string' || Array.isArray(c.files)
-    ? toList(c.files).map(abs)
-    : {
-        train: toList(c.files.train).map(abs),
-        validation: toList(c.files.validation).map(abs),
-        test: toList(c.files.test).map(abs),
-      };
+  const files = Array.isArray(c.files)
+    ? c.files.map(abs)
+    : { train: c.files.train.map(abs), validation: c.files.validation.map(abs), test: c.files.test.map(abs) };
   const perSplitFiles = !Array.isArray(files);
-  if (c.synthetic && (perSplitFiles || files.length !== 1)) {
+  if ((c.synthetic || c.world) && (perSplitFiles || files.length !== 1)) {
     throw new OptmsmError('E_CONFIG_INVALID', `${source}: synthetic: needs exactly one data file`, {
-      location: `${source}: files`, expected: 'one .csv or .parquet path', found: JSON.stringify(c.files),
+      location: `${source}: files`, expected: 'one .csv or .parquet path', found: JSON.stringify(raw !== null && typeof raw === 'object' ? (raw as { files?: unknown }).files : null),
     });
   }
-  const split: SplitSpec | undefined = c.split ?? (perSplitFiles ? { kind: 'files' } : undefined);
-  if (split === undefined) {
+  const split: SplitSpec | null = c.split ?? (perSplitFiles ? { kind: 'files' } : null);
+  if (split === null) {
     throw new OptmsmError('E_CONFIG_INVALID', `${source}: the dataset needs a split`, {
       location: `${source}: split`,
       expected: 'split: {kind: column | ratio | time}, or files given per split {train, validation, test}',
@@ -252,25 +218,9 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
       });
     }
   }
-  const scenario = typeof c.scenario === 'string'
-    ? { column: c.scenario, maxScenarios: 1000, embeddingDim: c.embedding_dim }
-    : { column: c.scenario.column, maxScenarios: c.scenario.max_scenarios, embeddingDim: c.scenario.embedding_dim ?? c.embedding_dim };
-  const features: FeatureSpec[] = c.features.map((f): FeatureSpec => {
-    const base = { name: f.name, column: f.column ?? f.name, scope: f.scope, embeddingDim: f.embedding_dim ?? c.embedding_dim };
-    if (f.kind === 'categorical') {
-      return { ...base, kind: 'categorical', minCount: f.min_count ?? c.min_count, hashBuckets: f.hash_buckets ?? null };
-    }
-    if (f.kind === 'multi') {
-      return {
-        ...base, kind: 'multi', separator: f.separator, maxLen: f.max_len, pooling: f.pooling,
-        minCount: f.min_count ?? c.min_count, hashBuckets: f.hash_buckets ?? null,
-      };
-    }
-    return { ...base, kind: 'numeric', normalize: f.normalize, buckets: f.buckets ?? null, fill: f.fill ?? null };
-  });
   const names = new Set<string>();
-  for (const [i, f] of features.entries()) {
-    if (names.has(f.name) || f.name === scenario.column) {
+  for (const [i, f] of c.features.entries()) {
+    if (names.has(f.name) || f.name === c.scenario.column) {
       throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature name '${f.name}' is used twice`, {
         location: `${source}: features.${i}.name`,
         expected: 'unique feature names, none equal to the scenario column (it is always a field of its own)',
@@ -279,38 +229,19 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
     names.add(f.name);
   }
   const label = parseLabelRule(c.label, `${source}: label`);
-  for (const [i, f] of features.entries()) {
+  for (const [i, f] of c.features.entries()) {
     if (f.column === label.column) {
       throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature '${f.name}' reads the label column '${label.column}'`, {
         location: `${source}: features.${i}.column`, expected: 'a column other than the label (it would leak it)',
       });
     }
-    if (f.column === scenario.column) {
+    if (f.column === c.scenario.column) {
       throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature '${f.name}' reads the scenario column`, {
         location: `${source}: features.${i}.column`, expected: 'the scenario column only under `scenario:`',
       });
     }
   }
-  return {
-    name: c.name,
-    files,
-    format: c.format ?? null,
-    csv: { delimiter: c.csv.delimiter, quote: c.csv.quote, escape: c.csv.escape ?? null, header: c.csv.header },
-    label,
-    scenario,
-    split,
-    onBadRow: c.on_bad_row,
-    features,
-    extraColumns: c.extra_columns,
-    synthetic: c.synthetic && !('world' in c.synthetic)
-      ? {
-          rows: c.synthetic.rows, scenarios: c.synthetic.scenarios, users: c.synthetic.users, items: c.synthetic.items,
-          latentDim: c.synthetic.latent_dim, seed: c.synthetic.seed, noise: c.synthetic.noise, zipf: c.synthetic.zipf,
-        }
-      : null,
-    world: c.synthetic && 'world' in c.synthetic ? c.synthetic.world : null,
-    source,
-  };
+  return { ...c, files, label, split, source };
 }
 
 /** Reads and parses a YAML or JSON config file (any of optmsm's configs), or says clearly why it cannot. */

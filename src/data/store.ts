@@ -4,25 +4,22 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OptmsmError } from '../errors.js';
-import { columnLayout, type ColumnData, type ColumnKey, type ColumnSink } from './encode.js';
-import { emptyColumns, FeatureEncoder } from './feature-encoder.js';
+import { columnLayout, columnOf, emptyColumns, type ColumnDtype, type ColumnSink, type ColumnSpec, type EncodedColumns } from './columns.js';
+import { FeatureEncoder } from './feature-encoder.js';
 import type { SplitName } from './schema.js';
-import type { EncodedColumns } from './types.js';
 
 export const CACHE_VERSION = 1;
 
-type Dtype = 'int32' | 'float32' | 'uint8' | 'float64';
-const BYTES: Record<Dtype, number> = { int32: 4, float32: 4, uint8: 1, float64: 8 };
+const BYTES: Record<ColumnDtype, number> = { int32: 4, float32: 4, uint8: 1, float64: 8 };
 
 export interface StoreMeta {
   cacheVersion: number;
   key: string;
   rows: Record<SplitName, number>;
-  layout: { key: ColumnKey; dtype: Dtype; width: number }[];
+  layout: ColumnSpec[];
   report: Record<string, unknown>;
 }
 
-/** Writes columns of each split straight into their files at the right byte offsets. */
 /** One output file with a write-behind buffer: appends at the running end coalesce into large writes. */
 class BufferedFile {
   private readonly fd: number;
@@ -60,14 +57,14 @@ class BufferedFile {
 /** Writes columns of each split straight into their files at the right byte offsets (buffered). */
 export class DiskSink {
   private readonly files = new Map<string, BufferedFile>();
-  private readonly index: Map<ColumnKey, number>;
-  constructor(private readonly dir: string, private readonly layout: StoreMeta['layout']) {
+  private readonly index: Map<ColumnSpec['key'], number>;
+  constructor(private readonly dir: string, private readonly layout: ColumnSpec[]) {
     this.index = new Map(layout.map((c, i) => [c.key, i]));
   }
   forSplit(split: SplitName): ColumnSink {
     mkdirSync(join(this.dir, split), { recursive: true });
     // One file handle per column of this split, looked up once per key.
-    const byKey = new Map<ColumnKey, { file: BufferedFile; bytes: number }>();
+    const byKey = new Map<ColumnSpec['key'], { file: BufferedFile; bytes: number }>();
     return {
       write: (key, elementOffset, data) => {
         let target = byKey.get(key);
@@ -92,32 +89,12 @@ export class DiskSink {
   }
 }
 
-/** Fills preallocated in-memory columns. */
-export class MemorySink implements ColumnSink {
-  readonly columns: EncodedColumns;
-  constructor(encoder: FeatureEncoder, rows: number) {
-    this.columns = emptyColumns(encoder, rows);
-  }
-  write(key: ColumnKey, elementOffset: number, data: ColumnData): void {
-    targetOf(this.columns, key).set(data as never, elementOffset);
-  }
-}
-
-function targetOf(c: EncodedColumns, key: ColumnKey): ColumnData {
-  if (key === 'label') return c.label;
-  if (key === 'scenario') return c.scenario;
-  const [kind, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-  return (kind === 'ids' ? c.ids[name] : kind === 'num' ? c.numeric[name] : c.extra[name]) as ColumnData;
-}
-
 export function writeStoreMeta(dir: string, encoder: FeatureEncoder, meta: StoreMeta): void {
   encoder.save(join(dir, 'encoder.json'));
   writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
 }
 
-export function newStoreLayout(encoder: FeatureEncoder): StoreMeta['layout'] {
-  return columnLayout(encoder);
-}
+export const storeLayout = (encoder: FeatureEncoder): ColumnSpec[] => columnLayout(encoder.fields, encoder.state.extraColumns);
 
 /** Moves a finished temporary entry into place (another process may have won the race: keep theirs). */
 export function commitEntry(tmp: string, final: string): void {
@@ -156,9 +133,9 @@ export function readRows(store: StoredDataset, split: SplitName, start: number, 
   if (start < 0 || start + count > total) {
     throw new OptmsmError('E_DATA_ENCODER', `rows ${start}..${start + count} are outside the ${total} ${split} rows of ${store.dir}`, { location: store.dir });
   }
-  const out = emptyColumns(store.encoder, count);
+  const out = emptyColumns(store.encoder.fields, store.encoder.state.extraColumns, count);
   store.meta.layout.forEach((c, i) => {
-    const target = targetOf(out, c.key);
+    const target = columnOf(out, c.key);
     const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
     const fd = openSync(join(store.dir, split, `${i}.bin`), 'r');
     try {

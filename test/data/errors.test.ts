@@ -42,7 +42,7 @@ describe('bad data files', () => {
     const config = dataset('present2.csv', csv(...GOOD), { files: join(dir, 'nothing-*.csv') });
     expect(await printed(() => prepareDataset(config, { cache: false }))).toMatchInlineSnapshot(`
       "✖ no data files match <dir>/nothing-*.csv → at <dir>/nothing-*.csv
-        expected: CSV, Parquet or JSONL files
+        expected: files ending in .csv / .tsv / .txt / .parquet / .pq / .jsonl / .ndjson / .json
         [E_DATA_NOT_FOUND]"
     `);
   });
@@ -61,6 +61,7 @@ describe('bad data files', () => {
     expect(await printed(() => prepareDataset(dataset('empty.csv', ''), { cache: false }))).toMatchInlineSnapshot(`
       "✖ data file <dir>/empty.csv is empty → at <dir>/empty.csv
         expected: a header and data rows
+        found:    0 bytes
         [E_DATA_EMPTY]"
     `);
   });

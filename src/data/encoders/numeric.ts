@@ -1,5 +1,6 @@
 // Numeric features: statistics fitted on train, a fill rule for missing cells, normalisation, or quantile buckets.
 // The transform runs in JavaScript both at training and prediction time, so both give bit-identical float32s.
+import { idOf } from '../contracts.js';
 import type { Normalize } from '../schema.js';
 
 export interface NumericStats {
@@ -28,7 +29,7 @@ export function normalizeValue(x: number, normalize: Normalize, stats: NumericSt
   }
 }
 
-/** Bucket id for a finite value: 2 + the number of boundaries <= x (ids 0/1 stay pad/OOV). */
+/** Bucket id for a finite value: the id of bucket k = the number of boundaries <= x. */
 export function bucketId(x: number, boundaries: readonly number[]): number {
   let lo = 0;
   let hi = boundaries.length;
@@ -37,7 +38,7 @@ export function bucketId(x: number, boundaries: readonly number[]): number {
     if (boundaries[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
-  return lo + 2;
+  return idOf(lo);
 }
 
 /** Distinct, sorted, finite boundaries from the quantiles k/B, k = 1..B-1. */

@@ -1,7 +1,7 @@
 // Vocabularies fitted on the training split: id 0 is padding, id 1 is OOV, then values by count descending and,
 // within a count, by value (JavaScript string order, i.e. UTF-16 code units), so ids never depend on read order.
 
-/** The vocabulary (index i gets id i + 2) from values and their training counts. */
+/** The vocabulary (index i gets id idOf(i), contracts.ts) from values and their training counts. */
 export function fitVocab(values: readonly string[], counts: ArrayLike<number>, minCount: number): string[] {
   const keep: number[] = [];
   for (let i = 0; i < values.length; i++) if (counts[i]! >= minCount) keep.push(i);

@@ -1,0 +1,142 @@
+// The two DuckDB passes that turn raw cells into integer codes. The first is one aggregate scan (every column as
+// text) collecting each categorical, multi and scenario field's distinct values and the rows per file, with the
+// rows that do not parse recorded by the reader; each distinct list becomes an ENUM (or a (value, code) table
+// for readers that join). The second writes the code table: one row per input row in input order, every
+// categorical cell as the code of its value, numerics as DOUBLE, the label and the split. Raw strings are never
+// materialised; everything after this works on integers.
+import { OptmsmError } from '../../errors.js';
+import { cellAlias, codeAlias, distinctAlias, extraAlias, SQL, tokenCodeAlias } from '../contracts.js';
+import { DuckSession, duckMessage } from '../duck.js';
+import type { FieldState } from '../feature-encoder.js';
+import { labelRuleSql, type LabelRule } from '../label-rule.js';
+import type { SplitSpec } from '../schema.js';
+import type { Source } from '../source.js';
+import { isNumeric } from './plan.js';
+import { SPLIT_MACROS, splitSql } from './split.js';
+
+/** One field's distinct values (all rows, first-pass order: code c is values[c]) and how they become codes. */
+export interface EnumInfo {
+  /** The ENUM type of the values (readers with 'enum' codes), else null. */
+  type: string | null;
+  values: string[];
+  /** A (v, code) table of the same values (readers with 'join' codes), else null. */
+  dict: string | null;
+}
+
+/** The first pass; returns one EnumInfo per field (null for numeric fields). */
+export async function createEnums(session: DuckSession, source: Source, fields: readonly FieldState[]): Promise<(EnumInfo | null)[]> {
+  // Rows per file: a few count_if are cheaper than a histogram (a per-row map insert) for the usual few files.
+  const nFiles = source.allFiles.length;
+  const aggs: string[] = nFiles <= 32
+    ? source.allFiles.map((_, k) => `count_if(${SQL.file} = ${k})::DOUBLE AS __file${k}`)
+    : [`histogram(${SQL.file}) AS __files`];
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario' || f.source === 'categorical') aggs.push(`list(DISTINCT coalesce(${cellAlias(i)}, '')) AS ${distinctAlias(i)}`);
+    else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT ${cellAlias(i)}))) AS ${distinctAlias(i)}`);
+    // Numerics are parsed (and their bad cells rejected) in this pass too.
+    else aggs.push(`count(${cellAlias(i)}) AS n${i}`);
+  });
+  const lists = `${source.id}_distinct`;
+  const rejects = `${source.id}_rej`;
+  try {
+    await session.run(`CREATE TABLE ${lists} AS SELECT ${aggs.join(', ')} FROM (${source.relation({ kind: 'first', rejects })})`);
+  } catch (e) {
+    const files = source.allFiles;
+    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${files.length === 1 ? files[0] : `${files.length} files`}: ${duckMessage(e)}`, {
+      location: files[0],
+      hint: source.onBadRow === 'error' && source.reader.format === 'jsonl' ? 'on_bad_row: skip ignores lines that do not parse (they are counted)' : undefined,
+    });
+  }
+  const [listed] = await session.rows(`SELECT * FROM ${lists}`);
+  const rowsPerFile = new Map<number, number>();
+  if (nFiles <= 32) for (let k = 0; k < nFiles; k++) rowsPerFile.set(k, Number(listed![`__file${k}`]));
+  else for (const e of (listed!.__files as { key: unknown; value: unknown }[] | null) ?? []) rowsPerFile.set(Number(e.key), Number(e.value));
+  await source.finishFirstPass(rejects, rowsPerFile);
+  // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
+  const out: (EnumInfo | null)[] = [];
+  for (const [i, f] of fields.entries()) {
+    if (isNumeric(f)) {
+      out.push(null);
+      continue;
+    }
+    const list = distinctAlias(i);
+    const values = ((listed![list] as unknown[] | null) ?? []).map(String);
+    if (values.length === 0) {
+      out.push({ type: null, values: [], dict: null });
+      continue;
+    }
+    const name = `${source.id}_e${i}`;
+    if (source.reader.codes === 'join') {
+      await session.run(`CREATE TABLE ${name}_d AS SELECT unnest(${list}) AS v, (generate_subscripts(${list}, 1) - 1)::INTEGER AS code FROM ${lists}`);
+      out.push({ type: null, values, dict: `${name}_d` });
+    } else {
+      await session.run(`CREATE TYPE ${name} AS ENUM (SELECT unnest(${list}) FROM ${lists})`);
+      out.push({ type: name, values, dict: null });
+    }
+  }
+  await session.run(`DROP TABLE ${lists}`);
+  return out;
+}
+
+/**
+ * The second pass: the code table, one row per input row in input order, holding every categorical cell as its
+ * code (codeAlias, or tokenCodeAlias per token of a multi field; the value count n means "no value"), numerics
+ * as DOUBLE (NaN when missing), the split and the 0/1 label (NULL when unusable). Returns a view over it that
+ * adds the row id and, for ratio splits, the split.
+ */
+export async function createCodeTable(
+  session: DuckSession, source: Source, split: SplitSpec | null, label: LabelRule, fields: readonly FieldState[],
+  enums: readonly (EnumInfo | null)[], extraCount: number,
+): Promise<string> {
+  for (const m of SPLIT_MACROS) await session.run(m);
+  const enumTypes = new Map<string, string>();
+  fields.forEach((f, i) => {
+    const t = enums[i]?.type;
+    if (t && (f.source === 'scenario' || f.source === 'categorical')) enumTypes.set(cellAlias(i), t);
+  });
+  // Codes 0..n-1 name the values and n means "no value" (a pad position); each column takes the narrowest
+  // unsigned type that holds n.
+  const size = (i: number): number => enums[i]!.values.length;
+  const codeType = (i: number): string => (size(i) < 255 ? 'UTINYINT' : size(i) < 65535 ? 'USMALLINT' : 'INTEGER');
+  const emptyCode = (i: number): number => (enums[i]!.values.includes('') ? enums[i]!.values.indexOf('') : size(i));
+  // 'join' readers: strings map to codes through hash joins on the (value, code) tables, then rows are put back in
+  // input order by position. 'enum' readers: ENUM casts (which the CSV reader does while parsing), which keep the
+  // scan order by themselves.
+  const joins: string[] = [];
+  /** The code of field i's cell; `token` is the 1-based position in a multi cell, null for single cells. */
+  const lookup = (i: number, token: number | null): string => {
+    const e = enums[i]!;
+    const cell = `p.${cellAlias(i)}`;
+    const none = token === null ? emptyCode(i) : size(i);
+    if (e.dict !== null) {
+      const d = `j${joins.length}`;
+      joins.push(`LEFT JOIN ${e.dict} ${d} ON ${token === null ? `coalesce(${cell}, '')` : `${cell}[${token}]`} = ${d}.v`);
+      return `coalesce(${d}.code, ${none})::${codeType(i)}`;
+    }
+    if (e.type === null) return `${none}::UTINYINT`;
+    // Categorical cells already hold the ENUM (parsed by the reader, or cast by the relation).
+    return `coalesce(enum_code(${token === null ? cell : `CAST(${cell}[${token}] AS ${e.type})`}), ${none})::${codeType(i)}`;
+  };
+  const labelSql = source.has(SQL.labelCell) ? labelRuleSql(label, `TRY_CAST(${SQL.labelCell} AS DOUBLE)`) : '0';
+  const ratio = split?.kind === 'ratio';
+  const cols = [`(${labelSql})::UTINYINT AS ${SQL.labelCode}`];
+  if (!ratio) cols.push(`(${splitSql(split, SQL.rowId)})::UTINYINT AS ${SQL.splitCode}`);
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario' || f.source === 'categorical') cols.push(`${lookup(i, null)} AS ${codeAlias(i)}`);
+    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, k)} AS ${tokenCodeAlias(i, k)}`);
+    else cols.push(`coalesce(p.${cellAlias(i)}, 'NaN'::DOUBLE) AS ${codeAlias(i)}`);
+  });
+  for (let j = 0; j < extraCount; j++) cols.push(`${source.has(extraAlias(j)) ? `coalesce(p.${extraAlias(j)}, 'NaN'::DOUBLE)` : `'NaN'::DOUBLE`} AS ${extraAlias(j)}`);
+  const table = `${source.id}_codes`;
+  const byJoin = joins.length > 0;
+  const input = source.relation({ kind: 'second', enumTypes: byJoin ? new Map() : enumTypes, position: byJoin });
+  try {
+    await session.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM (${input}) p ${joins.join(' ')}${byJoin ? ` ORDER BY p.${SQL.position}` : ''}`);
+  } catch (e) {
+    throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
+  }
+  const view = `${table}_v`;
+  // The row id is the row's position in the code table (which keeps input order); the ratio split hashes it.
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS ${SQL.rowId}, *${ratio ? `, (${splitSql(split, 'rowid')})::UTINYINT AS ${SQL.splitCode}` : ''} FROM ${table}`);
+  return view;
+}

@@ -1,0 +1,62 @@
+// What to fit and what to read: the encoder's fields before fitting (field 0 the scenario, then the features in
+// config order) and the columns a Source must read for them, each under its alias (contracts.ts).
+import { cellAlias, extraAlias, SCENARIO_FIELD, SQL } from '../contracts.js';
+import type { FieldState } from '../feature-encoder.js';
+import type { LabelRule } from '../label-rule.js';
+import type { DatasetConfig, FeatureSpec } from '../schema.js';
+import type { ColumnRequest } from '../source.js';
+import type { NumericStats } from '../encoders/numeric.js';
+
+/** A field to fit: its state (vocabularies, stats and boundaries still empty) and the feature spec it came from. */
+export interface FieldPlan {
+  state: FieldState;
+  /** null for the scenario field. */
+  spec: FeatureSpec | null;
+}
+
+const EMPTY_STATS: NumericStats = { count: 0, min: 0, max: 0, mean: 0, std: 0, median: 0 };
+
+function stateOf(f: FeatureSpec): FieldState {
+  if (f.kind === 'categorical') {
+    return { source: 'categorical', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [], hashBuckets: f.hashBuckets, minCount: f.minCount };
+  }
+  if (f.kind === 'multi') {
+    return {
+      source: 'multi', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [],
+      hashBuckets: f.hashBuckets, minCount: f.minCount, separator: f.separator, maxLen: f.maxLen, pooling: f.pooling,
+    };
+  }
+  const fill = typeof f.fill === 'number' ? f.fill : null;
+  if (f.buckets !== null) {
+    // boundaries starts as B-1 zeros; fitting sets them to the training quantiles.
+    return { source: 'bucket', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, boundaries: new Array<number>(f.buckets - 1).fill(0), stats: EMPTY_STATS, fill };
+  }
+  return { source: 'numeric', name: f.name, column: f.column, scope: f.scope, normalize: f.normalize, stats: EMPTY_STATS, fill };
+}
+
+/** The fields of a dataset config, field SCENARIO_FIELD first (contracts.ts). */
+export function planFields(config: DatasetConfig): FieldPlan[] {
+  const scenario: FieldState = { source: 'scenario', name: config.scenario.column, column: config.scenario.column, scope: 'specific', embeddingDim: config.scenario.embeddingDim };
+  return [{ state: scenario, spec: null }, ...config.features.map((f): FieldPlan => ({ state: stateOf(f), spec: f }))];
+}
+
+export const isNumeric = (f: FieldState): f is Extract<FieldState, { source: 'numeric' | 'bucket' }> => f.source === 'numeric' || f.source === 'bucket';
+
+/** The columns to read for the fields (fitted or not): field i reads into cellAlias(i). */
+export function columnRequests(
+  fields: readonly FieldState[], label: LabelRule, extraColumns: readonly string[], labelOptional: boolean, splitColumn: string | null,
+): ColumnRequest[] {
+  const out: ColumnRequest[] = [
+    { alias: cellAlias(SCENARIO_FIELD), column: fields[SCENARIO_FIELD]!.column, type: 'text', purpose: 'the scenario' },
+    { alias: SQL.labelCell, column: label.column, type: 'text', purpose: 'the label', optional: labelOptional },
+  ];
+  if (splitColumn !== null) out.push({ alias: SQL.splitCell, column: splitColumn, type: 'text', purpose: 'the split' });
+  fields.forEach((f, i) => {
+    if (f.source === 'scenario') return;
+    const type = f.source === 'multi' ? 'tokens' : f.source === 'categorical' ? 'text' : 'number';
+    out.push({ alias: cellAlias(i), column: f.column, type, separator: f.source === 'multi' ? f.separator : undefined, purpose: `feature '${f.name}'` });
+  });
+  // At prediction time (label optional) the carried columns are optional too: absent ones read as NaN.
+  extraColumns.forEach((c, j) => out.push({ alias: extraAlias(j), column: c, type: 'number', purpose: 'extra_columns', optional: labelOptional }));
+  return out;
+}
