@@ -13,7 +13,8 @@ const STAGES: [string, (file: string) => boolean][] = [
   ['encode', (f) => f.startsWith('encode/')],
   ['store', (f) => f === 'store.ts'],
   ['batches', (f) => f === 'batches.ts'],
-  ['top', (f) => f === 'prepare.ts' || f === 'index.ts' || f === 'synthetic.ts'],
+  // prepare runs the path; the generators (synthetic, worlds) borrow batches' PRNG and write files prepare reads.
+  ['top', (f) => ['prepare.ts', 'index.ts', 'synthetic.ts', 'worlds.ts'].includes(f)],
 ];
 /** -1 for a shared leaf. */
 const stageOf = (file: string): number => STAGES.findIndex(([, is]) => is(file));
