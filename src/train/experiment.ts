@@ -21,8 +21,9 @@ export const runConfigSchema = z.strictObject({
   model: z.string().default('optmsm').describe('model trained by `optmsm train` without --model'),
   models: z.record(z.string(), modelOptions).default({}).describe('options per model name'),
   variants: z.record(z.string(), variantSchema).default({}).describe('named variants for `optmsm bench`'),
-  train: z.unknown().optional(),
-  seeds: z.array(z.number().int().nonnegative()).min(1).default([2022, 2023, 2024]),
+  train: z.unknown().optional().describe('training options (validated by the train schema: docs/config.md, "train:")'),
+  seeds: z.array(z.number().int().nonnegative()).min(1).default([2022, 2023, 2024])
+    .describe('seeds of `optmsm bench`; `optmsm train` uses the first'),
 });
 
 export interface RunConfig {
