@@ -50,6 +50,7 @@ function argmaxRows(scores: Tensor): Tensor {
 export const adaptdhm = defineModel({
   name: 'adaptdhm',
   description: 'AdaptDHM: samples routed to expert clusters by dynamic routing; shared ⊙ cluster-specific layers',
+  search: { hidden: [[32, 32], [64, 64], [128, 64]], clusters: [2, 3, 5], beta: [0.5, 0.9, 0.99], dropout: [0, 0.1, 0.2] },
   config,
   build(cfg, ctx) {
     const C = cfg.clusters;

@@ -58,6 +58,7 @@ function weightingFactors(v: Tensor, form: Form, alpha: Tensor, beta: number, ep
 export const adasparse = defineModel({
   name: 'adasparse',
   description: 'AdaSparse: a domain-aware pruner weights (and prunes) the neurons of every layer',
+  search: { hidden: [[32, 32], [64, 64], [128, 64]], form: ['binarization', 'scaling', 'fusion'], sparsity_lambda: [1e-3, 1e-2, 1e-1], dropout: [0, 0.1, 0.2] },
   config,
   build(cfg, ctx) {
     const dFilter = specificFilter(ctx);

@@ -69,6 +69,7 @@ function apgLayer(name: string, inDim: number, outDim: number, condDim: number, 
 export const apg = defineModel({
   name: 'apg',
   description: 'APG: a DNN whose layers are generated per instance (low-rank U S(z) V, over-parameterised factors)',
+  search: { hidden: [[64, 32], [128, 64, 32], [256, 128, 64]], rank: [8, 16, 32], generator_hidden: [32, 64, 128], dropout: [0, 0.1, 0.2] },
   config,
   grouped: (cfg, ctx) => cfg.condition === 'scenario' && specificInput(ctx, cfg.hyperGeneration).perScenario,
   build(cfg, ctx) {

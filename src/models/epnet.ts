@@ -4,11 +4,12 @@
 // F_d = the scenario-specific fields (the scenario indicator on ML-100k). Same parameters and numbers as
 // pepnet.epnet-only.
 import { defineModel } from './model.js';
-import { pepnet, pepnetConfig } from './pepnet.js';
+import { pepnet, pepnetConfig, pepnetSearch } from './pepnet.js';
 
 export const epnet = defineModel({
   name: 'epnet',
   description: 'EPNet (PEPNet half): a GateNU from the scenario fields scales the input embeddings',
+  search: pepnetSearch,
   config: pepnetConfig.omit({ variant: true, personal_fields: true }),
   build: (cfg, ctx) => pepnet.build({ ...cfg, variant: 'epnet_only', personalFields: null }, ctx),
 });

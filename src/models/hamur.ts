@@ -52,6 +52,7 @@ function adapterCell(name: string, n: number, m: number, k: number, S: number) {
 export const hamur = defineModel({
   name: 'hamur',
   description: 'HAMUR: per-domain backbones with adapter cells whose weights a shared hypernetwork generates',
+  search: { backbone_hidden: [[128, 64], [256, 128], [512, 256]], adapter_dim: [16, 32, 64], rank: [16, 35, 64], hyper_hidden: [[32], [64], [128]] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

@@ -34,6 +34,7 @@ const config = z.strictObject({
 export const hinet = defineModel({
   name: 'hinet',
   description: 'HiNet: scenario extraction (shared, specific, scenario-aware attention) then task extraction',
+  search: { shared_experts: [1, 2, 4], expert_hidden: [[32], [64], [128]], tower_hidden: [[8], [16], [32]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: (cfg) => !cfg.san,
   build(cfg, ctx) {

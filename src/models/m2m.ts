@@ -34,6 +34,7 @@ const config = z.strictObject({
 export const m2m = defineModel({
   name: 'm2m',
   description: 'M2M: expert views, meta attention and a meta tower generated from the scenario representation',
+  search: { num_experts: [2, 4, 8], expert_dim: [8, 16, 32], output_hidden: [[32], [64, 32], [128, 64]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: (cfg, ctx) => generatesPerScenario(cfg.hyperGeneration, 'full', ctx),
   build(cfg, ctx) {

@@ -32,6 +32,7 @@ const config = z.strictObject({
 export const m3oe = defineModel({
   name: 'm3oe',
   description: 'M3oE: shared, domain and task experts fused with learned (AutoML) weights, domain towers',
+  search: { shared_experts: [2, 4, 8], expert_hidden: [[32, 16], [64, 32], [128, 64]], tower_hidden: [[16], [32], [64]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

@@ -24,6 +24,7 @@ const config = z.strictObject({
 export const mmoe = defineModel({
   name: 'mmoe',
   description: 'MMoE: shared experts, one softmax gate and one tower per scenario',
+  search: { num_experts: [null, 4, 8], expert_hidden: [[16], [64], [128, 64]], tower_hidden: [[8], [32], [64, 32]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

@@ -43,11 +43,25 @@ export type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : K]: 
 
 export type AnyConfigSchema = z.ZodObject;
 
+/**
+ * A model's own search space for `optmsm tune`: exactly SEARCH_DIMENSIONS of its options (size knobs, dropout, a
+ * structural choice), each with SEARCH_CHOICES candidate values, so that every model's space has the same size
+ * (docs/suite.md, "Tuning"). The training options (learning rate, weight decay, embedding L2, batch size) are
+ * searched on top of it, the same for every model.
+ */
+export type SearchSpace<S extends AnyConfigSchema = AnyConfigSchema> = {
+  readonly [K in keyof z.input<S>]?: readonly [z.input<S>[K], z.input<S>[K], z.input<S>[K]];
+};
+export const SEARCH_DIMENSIONS = 4;
+export const SEARCH_CHOICES = 3;
+
 export interface ModelDefinition<S extends AnyConfigSchema = AnyConfigSchema> {
   name: string;
   /** One-line summary shown by `optmsm models`. */
   description: string;
   config: S;
+  /** What `optmsm tune` searches (see SearchSpace). */
+  search: SearchSpace<S>;
   build(config: CamelKeys<z.output<S>>, ctx: ModelContext): Forward;
   /**
    * Whether the forward routes samples through per-scenario weight matrices: buildCtrGraph then sorts the

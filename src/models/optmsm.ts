@@ -66,6 +66,7 @@ export function orthParameter(w: Tensor): Tensor {
 export const optmsm = defineModel({
   name: 'optmsm',
   description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
+  search: { repr_dim: [32, 64, 128], tower_hidden: [[64], [128, 64], [256, 128]], hyper_rank: [8, 16, 32], dropout: [0, 0.1, 0.2] },
   config,
   grouped: predictionGrouped,
   build(cfg, ctx) {

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { concat, mul, scope, sigmoid, squeeze, stopGradient, type Tensor } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { defineModel, type ModelContext } from './model.js';
+import { defineModel, type ModelContext, type SearchSpace } from './model.js';
 import { allFields, concatFields, fieldsWidth, namedFilter, sharedFilter, specificFilter } from './layers/embedding.js';
 import { activate, activationSchema, dropoutSchema, hiddenSchema, linear, maybeDropout, mlp } from './layers/mlp.js';
 
@@ -45,9 +45,15 @@ function personalFields(names: string[] | null, ctx: ModelContext): string[] {
   return chosen;
 }
 
+/** PEPNet's search space, also EPNet's and PPNet's (its halves). */
+export const pepnetSearch: SearchSpace<typeof pepnetConfig> = {
+  hidden: [[64, 32], [128, 64, 32], [256, 128, 64]], gate_hidden: [32, 64, 128], gate_scale: [1.5, 2, 3], dropout: [0, 0.1, 0.2],
+};
+
 export const pepnet = defineModel({
   name: 'pepnet',
   description: 'PEPNet: EPNet gates on embeddings from scenario fields, PPNet gates on hidden layers from personal fields',
+  search: pepnetSearch,
   config: pepnetConfig,
   build(cfg, ctx) {
     const useEp = cfg.variant !== 'ppnet_only';

@@ -30,6 +30,7 @@ const config = z.strictObject({
 export const ple = defineModel({
   name: 'ple',
   description: 'PLE: multi-level CGC with scenario-specific and shared experts, one tower per scenario',
+  search: { shared_experts: [1, 2, 4], expert_hidden: [[16], [64], [128, 64]], tower_hidden: [[8], [32], [64, 32]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

@@ -31,6 +31,7 @@ const config = z.strictObject({
 export const sarNet = defineModel({
   name: 'sar-net',
   description: 'SAR-Net: scenario-specific transformation, shared and scenario-specific debias experts under a scenario gate',
+  search: { shared_experts: [4, 8, 12], expert_hidden: [[16], [32], [64]], hidden: [[32], [32, 32], [64, 64]], dropout: [0, 0.1, 0.2] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

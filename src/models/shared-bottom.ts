@@ -20,6 +20,7 @@ const config = z.strictObject({
 export const sharedBottom = defineModel({
   name: 'shared-bottom',
   description: 'SharedBottom: one shared MLP, one tower per scenario',
+  search: { bottom_hidden: [[64], [128], [256, 128]], tower_hidden: [[8], [32], [64, 32]], dropout: [0, 0.1, 0.2], norm: ['none', 'batch', 'layer'] },
   config,
   grouped: predictionGrouped,
   build(cfg, ctx) {

@@ -29,6 +29,7 @@ const config = z.strictObject({
 export const star = defineModel({
   name: 'star',
   description: 'STAR: partitioned normalisation, star-topology FC layers, auxiliary scenario network',
+  search: { hidden: [[64, 32], [128, 64, 32], [256, 128, 64]], aux_hidden: [[16], [32], [64, 32]], pn_momentum: [0.01, 0.1, 0.3], dropout: [0, 0.1, 0.2] },
   config,
   grouped: () => true,
   build(cfg, ctx) {

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { OptmsmError } from '../errors.js';
+import type { PreparedDataset } from '../data/index.js';
 import { type RunMetrics, runMetricsSchema } from '../metrics/index.js';
 import { getModel, resolveModelConfig } from '../models/index.js';
 import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
@@ -94,19 +95,33 @@ function entryConfig(config: RunConfig, entry: BenchEntry): RunConfig {
   return { ...config, train: parseTrainConfig(entry.train, `${config.file} (${entryLabel(entry)})`), trainRaw: entry.train };
 }
 
-export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
-  const { config, seeds } = options;
+export interface TrainEntriesOptions {
+  config: RunConfig;
+  data: PreparedDataset;
+  entries: BenchEntry[];
+  seeds: number[];
+  /** Runs go to <out>/<experiment>.<label>/seed-<n>. */
+  out: string;
+  epochs?: number;
+  /** What the line after each run says (default: its test AUC). */
+  summary?: (metrics: RunMetrics) => string;
+  log?: (line: string) => void;
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/**
+ * Trains every entry for every seed into its own run directory on one prepared dataset. A run whose metrics.json
+ * exists is read back, a run with a checkpoint resumes: what `bench`, the suite and `tune` rerun after a kill.
+ */
+export async function trainEntries(options: TrainEntriesOptions): Promise<{ runs: RunMetrics[]; reports: BenchOutcome['reports'] }> {
+  const { config, data, entries, seeds } = options;
   const log = options.log ?? (() => {});
-  const data = await loadData(config, log);
-  const entries: BenchEntry[] = options.models.map((model) => ({ model, overrides: {} }));
-  if (options.ablations) entries.push(...ablationsOf(config, data.scenarios.values.length));
-  entries.push(...(options.extraEntries ?? []));
+  const summary = options.summary ?? ((m: RunMetrics) => `test AUC ${m.test.auc?.toFixed(4) ?? 'n/a'}`);
   // Validate every model and option before the first (long) run starts.
   for (const e of entries) {
     resolveModelConfig(getModel(e.model), { ...(config.models[e.model] ?? {}), ...e.overrides });
     entryConfig(config, e);
   }
-
   mkdirSync(options.out, { recursive: true });
   const runs: RunMetrics[] = [];
   const reports: BenchOutcome['reports'] = [];
@@ -131,9 +146,22 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       });
       runs.push(metrics);
       linkReport();
-      log(`${entryLabel(entry)} seed ${seed}: test AUC ${metrics.test.auc?.toFixed(4) ?? 'n/a'}`);
+      log(`${entryLabel(entry)} seed ${seed}: ${summary(metrics)}`);
     }
   }
+  return { runs, reports };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
+  const { config, seeds } = options;
+  const log = options.log ?? (() => {});
+  const data = await loadData(config, log);
+  const entries: BenchEntry[] = options.models.map((model) => ({ model, overrides: {} }));
+  if (options.ablations) entries.push(...ablationsOf(config, data.scenarios.values.length));
+  entries.push(...(options.extraEntries ?? []));
+  const { runs, reports } = await trainEntries({
+    config, data, entries, seeds, out: options.out, epochs: options.epochs, log, progress: options.progress,
+  });
   if (runs.length === 0) throw new OptmsmError('E_CLI_USAGE', 'the bench has no runs', { expected: 'at least one model and one seed' });
   const reference = entries.some((e) => e.model === 'optmsm' && !e.variant) ? 'optmsm' : entryLabel(entries[0]);
   const summary = summariseBench(runs, { reference, oracle: oracleOf(data) });

@@ -9,11 +9,15 @@ export {
 } from './saved-run.js';
 export { MANIFEST_FILE, readVerifiedFiles, sha256, VERIFIED_FILES, writeManifest, type Manifest } from './manifest.js';
 export {
-  loadSuite, loadVariants, runSuite, suiteFileSchema,
+  bestConfigFile, TRAINING_SPACE, trialPlan, trialTrain, tunedEntries, tuneModel,
+  type Trial, type TrialResult, type TuneOptions, type TuneOutcome,
+} from './tune.js';
+export {
+  loadSuite, loadVariants, runSuite, suiteFileSchema, tuneSuite, type SuiteTuneOptions,
   type Suite, type SuiteOptions, type SuiteOutcome, type SuiteResult, type SuiteRow, type SuiteWorld, type SuiteWorldResult,
 } from './suite.js';
 export {
-  ablationEntries, benchSeeds, defaultBenchDir, entryLabel, runBench, variantEntries, type BenchEntry, type BenchOptions, type BenchOutcome,
+  ablationEntries, benchSeeds, defaultBenchDir, entryLabel, runBench, trainEntries, variantEntries, type BenchEntry, type BenchOptions, type BenchOutcome,
 } from './bench.js';
 export {
   renderBenchTable, renderScenarioTable, summariseBench,

@@ -14,6 +14,7 @@ import { loadRunConfig, parseTrainConfig, type RunConfig, runConfigSchema } from
 import { mean, pairedTTest } from './stats.js';
 import { writeReport } from './report-html.js';
 import { renderSuiteHtml, renderSuiteMarkdown } from './suite-report.js';
+import { tunedEntries, tuneModel, type TuneOutcome } from './tune.js';
 
 export const worldRoleSchema = z.enum(['tuning', 'test']);
 export type WorldRole = z.infer<typeof worldRoleSchema>;
@@ -220,6 +221,8 @@ function summarise(worlds: SuiteWorldResult[], table: 'defaults' | 'tuned'): Sui
 
 // ---------------------------------------------------------------- running it
 
+const selectWorlds = (suite: Suite, role: WorldRole | 'all') => suite.worlds.filter((w) => role === 'all' || w.role === role);
+
 export interface SuiteOptions {
   suite: Suite;
   models: string[];
@@ -228,6 +231,8 @@ export interface SuiteOptions {
   /** Which worlds run: tuning, test or all. */
   worlds: WorldRole | 'all';
   variants?: BenchEntry[];
+  /** A suite tune directory (`optmsm tune --suite`): adds a tuned row per model from <dir>/<world>/<model>/best.yaml. */
+  tunedDir?: string;
   epochs?: number;
   /** The command line, written into suite.md. */
   command?: string;
@@ -244,7 +249,9 @@ export interface SuiteOutcome {
 export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   const log = options.log ?? (() => {});
   const variants = options.variants ?? [];
-  const selected = options.suite.worlds.filter((w) => options.worlds === 'all' || w.role === options.worlds);
+  const selected = selectWorlds(options.suite, options.worlds);
+  // Every tuned configuration must exist before the first run: a tuned table missing a model is no comparison.
+  const tuned = new Map(selected.flatMap((w) => (w.config && options.tunedDir ? [[w.name, tunedEntries(join(options.tunedDir, w.name), options.models)]] : [])));
   const worlds: SuiteWorldResult[] = [];
   const allRuns: Record<string, RunMetrics[]> = {};
   for (const world of selected) {
@@ -253,9 +260,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
       worlds.push({ name: world.name, role: world.role, skipped: world.skipped, testRows: {}, smallestScenario: null, tables: { defaults: [] } });
       continue;
     }
-    log(`${world.name} (${world.role}): ${options.models.length} models, ${variants.length} variants × ${options.seeds.length} seeds`);
+    const tunedRows = tuned.get(world.name) ?? [];
+    log(`${world.name} (${world.role}): ${options.models.length} models, ${variants.length} variants${tunedRows.length ? ', tuned' : ''} × ${options.seeds.length} seeds`);
     const outcome = await runBench({
-      config: world.config, models: options.models, seeds: options.seeds, ablations: false, extraEntries: variants,
+      config: world.config, models: options.models, seeds: options.seeds, ablations: false, extraEntries: [...variants, ...tunedRows],
       out: join(options.out, world.name), epochs: options.epochs, log: (line) => log(`${world.name}: ${line}`), progress: options.progress,
     });
     allRuns[world.name] = outcome.runs;
@@ -268,6 +276,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
       name: world.name, role: world.role, ...(oracle ? { oracle } : {}), testRows, smallestScenario: smallest,
       tables: { defaults: tableOf(outcome.runs, defaultLabels, isPlain, oracle) },
     };
+    if (tunedRows.length > 0) result.tables.tuned = tableOf(outcome.runs, tunedRows.map(entryLabel), () => true, oracle);
     worlds.push(result);
   }
   if (worlds.every((w) => w.skipped)) {
@@ -275,7 +284,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   }
   const result: SuiteResult = {
     suite: options.suite.name, file: options.suite.file, seeds: options.seeds, worlds,
-    summary: { defaults: summarise(worlds, 'defaults') },
+    summary: { defaults: summarise(worlds, 'defaults'), ...(options.tunedDir ? { tuned: summarise(worlds, 'tuned') } : {}) },
   };
   const markdown = renderSuiteMarkdown(result, options.command);
   const files = { json: join(options.out, 'suite.json'), markdown: join(options.out, 'suite.md'), html: join(options.out, 'suite.html') };
@@ -283,4 +292,40 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
   writeFileSync(files.markdown, markdown);
   writeReport(files.html, renderSuiteHtml(result, options.command));
   return { result, markdown, files };
+}
+
+export interface SuiteTuneOptions {
+  suite: Suite;
+  models: string[];
+  trials: number;
+  out: string;
+  worlds: WorldRole | 'all';
+  seed?: number;
+  epochs?: number;
+  log?: (line: string) => void;
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/**
+ * `optmsm tune --suite`: every model tuned on every selected world (its validation split) with the same budget,
+ * into <out>/<world>/<model>/ — the directory `optmsm suite --tuned` reads.
+ */
+export async function tuneSuite(options: SuiteTuneOptions): Promise<{ world: string; outcomes: TuneOutcome[] }[]> {
+  const log = options.log ?? (() => {});
+  const done: { world: string; outcomes: TuneOutcome[] }[] = [];
+  for (const world of selectWorlds(options.suite, options.worlds)) {
+    if (!world.config) {
+      log(`${world.name}: skipped, ${world.skipped}`);
+      continue;
+    }
+    const outcomes: TuneOutcome[] = [];
+    for (const model of options.models) {
+      outcomes.push(await tuneModel({
+        config: world.config, model, trials: options.trials, seed: options.seed ?? options.suite.seeds[0], epochs: options.epochs,
+        out: join(options.out, world.name, model), log: (line) => log(`${world.name}: ${line}`), progress: options.progress,
+      }));
+    }
+    done.push({ world: world.name, outcomes });
+  }
+  return done;
 }

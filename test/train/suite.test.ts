@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld, loadDatasetConfig, parseWorldSpec, writeWorldConfig, type WorldSpecInput } from '../../src/data/index.js';
-import { loadSuite, loadVariants, runSuite, type SuiteOptions } from '../../src/train/index.js';
+import { loadRunConfig, loadSuite, loadVariants, runSuite, tuneSuite, type SuiteOptions } from '../../src/train/index.js';
 import { repoRoot } from '../data/helpers.js';
 
 const progress = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream;
@@ -92,6 +92,25 @@ describe('suite', () => {
     expect(result.worlds[0]!.tables).toEqual(before.worlds[0].tables);
     const shared = (rows: { label: string; test: { auc: number | null } }[]) => rows.filter((r) => r.label !== 'mmoe').map((r) => r.test.auc);
     expect(shared(result.worlds[2]!.tables.defaults)).toEqual(shared(before.worlds[2].tables.defaults));
+  });
+
+  it('with --tuned, adds a tuned row per model in a table of its own, and refuses a missing tune before training', async () => {
+    const tuneDir = join(dir, 'tune');
+    await expect(runSuite({ ...options, tunedDir: tuneDir })).rejects.toMatchObject({ code: 'E_RUN_NOT_FOUND' });
+    const tuned = await tuneSuite({ suite: options.suite, models: options.models, trials: 2, out: tuneDir, worlds: 'all', progress });
+    expect(tuned.map((t) => [t.world, t.outcomes.map((o) => o.trials.length)])).toEqual([['alpha', [2, 2]], ['beta', [2, 2]]]);
+    const { result, markdown } = await runSuite({ ...options, tunedDir: tuneDir });
+    for (const world of result.worlds.filter((w) => !w.skipped)) {
+      expect(world.tables.tuned!.map((r) => r.label)).toEqual(['shared-bottom.tuned', 'mmoe.tuned']);
+      expect(world.tables.tuned!.map((r) => r.test.rank).sort()).toEqual([1, 2]);
+      // The tuned run trains with the best trial's options.
+      const best = loadRunConfig(join(tuneDir, world.name, 'mmoe', 'best.yaml'));
+      const run = JSON.parse(readFileSync(join(options.out, world.name, `${world.name}.mmoe.tuned`, 'seed-1', 'config.json'), 'utf8'));
+      expect(run.model_config).toEqual(best.models.mmoe);
+      expect(run.train_resolved.batchSize).toBe(best.train.batchSize);
+    }
+    expect(result.summary.tuned!.map((r) => r.label).sort()).toEqual(['mmoe.tuned', 'shared-bottom.tuned']);
+    expect(markdown).toContain('## Tuned options');
   });
 
   it('runs only the worlds of a role', async () => {

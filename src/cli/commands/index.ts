@@ -8,9 +8,10 @@ import { registerStart } from './start.js';
 import { registerSuite } from './suite.js';
 import { registerSynth } from './synth.js';
 import { registerTrain } from './train.js';
+import { registerTune } from './tune.js';
 
 export function registerCommands(program: Command): void {
-  for (const register of [registerStart, registerTrain, registerEval, registerPredict, registerBench, registerSuite, registerSynth, registerServe, registerModels]) {
+  for (const register of [registerStart, registerTrain, registerEval, registerPredict, registerBench, registerSuite, registerTune, registerSynth, registerServe, registerModels]) {
     register(program);
   }
 }

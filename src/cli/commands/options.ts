@@ -38,6 +38,11 @@ export function nameList(value: string): string[] {
   return names;
 }
 
+export function worldRole(value: string): 'tuning' | 'test' | 'all' {
+  if (value === 'tuning' || value === 'test' || value === 'all') return value;
+  throw new InvalidArgumentError(`expected tuning, test or all, got '${value}'`);
+}
+
 /** Plain lines on stderr, so stdout carries only results (tables, JSON). */
 export const logLine = (line: string): void => {
   process.stderr.write(`${line}\n`);

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { logLine, nameList, positiveInt } from './options.js';
+import { logLine, nameList, positiveInt, worldRole } from './options.js';
 
-interface SuiteFlags { suite: string; models?: string[]; seeds?: number; out: string; variants?: string; worlds: 'tuning' | 'test' | 'all'; epochs?: number }
-
-function worldRole(value: string): 'tuning' | 'test' | 'all' {
-  if (value === 'tuning' || value === 'test' || value === 'all') return value;
-  throw new InvalidArgumentError(`expected tuning, test or all, got '${value}'`);
+interface SuiteFlags {
+  suite: string; models?: string[]; seeds?: number; out: string; variants?: string; tuned?: string; worlds: 'tuning' | 'test' | 'all'; epochs?: number;
 }
 
 export function registerSuite(program: Command): void {
@@ -18,6 +14,7 @@ export function registerSuite(program: Command): void {
     .option('--seeds <n>', 'number of seeds (the suite\'s seeds, then the next integers)', positiveInt)
     .requiredOption('--out <dir>', 'suite directory: one bench directory per world, suite.json, suite.md')
     .option('--variants <file>', 'named variants to add as rows (a file with a `variants:` block, as in run configs)')
+    .option('--tuned <dir>', 'also a tuned row per model from <dir>/<world>/<model>/best.yaml (`optmsm tune --suite`), in a table of its own')
     .option('--worlds <role>', 'which worlds run: tuning, test or all', worldRole, 'all')
     .option('--epochs <n>', 'epoch limit for every run', positiveInt)
     .action(async (flags: SuiteFlags) => {
@@ -28,7 +25,7 @@ export function registerSuite(program: Command): void {
       const seeds = benchSeeds(suite, flags.seeds ?? suite.seeds.length);
       const outcome = await runSuite({
         suite, models: flags.models ?? modelNames(), seeds, out: flags.out, worlds: flags.worlds,
-        variants: flags.variants ? loadVariants(flags.variants) : [], epochs: flags.epochs,
+        variants: flags.variants ? loadVariants(flags.variants) : [], tunedDir: flags.tuned, epochs: flags.epochs,
         command: `optmsm ${process.argv.slice(2).join(' ')}`, log: logLine,
       });
       process.stdout.write(`${outcome.markdown}\nwritten: ${outcome.files.json}, ${outcome.files.markdown}, ${outcome.files.html}\n`);
