@@ -93,4 +93,33 @@ describe('optmsm CLI', () => {
     const trained = optmsm('train', '--config', configFile, '--model', 'shared-bottom', '--epochs', '1', '--out', join(dataset.dir, 'synth-run'));
     expect(trained.code).toBe(0);
   });
+
+  it('synth --world writes a world and its dataset config; tune on it writes best.yaml, which train reads', () => {
+    const spec = join(dataset.dir, 'world.yaml');
+    writeFileSync(spec, 'rows: 3000\nseed: 4\nscenarios: 3\nsizes: [60, 30, 10]\nusers: { count: 100 }\nitems: { count: 50 }\ncontext: [{ name: surface, values: 3, scenarios: [0] }]\n');
+    const worldConfig = join(dataset.dir, 'world-data.yaml');
+    const made = optmsm('synth', '--world', spec, '--out', join(dataset.dir, 'world.csv'), '--config', worldConfig);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/s2\s+\d+\s+0\.\d{4}\s+0\.\d{4}\s+0\.\d{4}/);
+    expect(readFileSync(worldConfig, 'utf8')).toContain('{ name: surface, kind: categorical, scope: specific }');
+    const tuneDir = join(dataset.dir, 'tune');
+    const tuned = optmsm('tune', '--config', worldConfig, '--model', 'shared-bottom', '--trials', '2', '--epochs', '1', '--out', tuneDir);
+    expect(tuned.stderr).not.toMatch(/at .*\.ts:\d+/);
+    expect(tuned.code).toBe(0);
+    expect(tuned.stdout).toMatch(/shared-bottom: best of 2 trials is trial [01] \(validation AUC 0\.\d{4}\)/);
+    const trained = optmsm('train', '--config', join(tuneDir, 'best.yaml'), '--model', 'shared-bottom', '--epochs', '1', '--out', join(dataset.dir, 'best-run'));
+    expect(trained.code).toBe(0);
+  });
+
+  it('suite and tune name what is wrong with their arguments', () => {
+    const missing = optmsm('suite', '--suite', join(dataset.dir, 'nope.yaml'), '--out', join(dataset.dir, 's'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read config .*nope\.yaml/);
+    const badRole = optmsm('suite', '--suite', 'x.yaml', '--out', 'y', '--worlds', 'final');
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.stderr).toMatch(/expected tuning, test or all, got 'final'/);
+    const noModel = optmsm('tune', '--config', config, '--trials', '2');
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toMatch(/tune needs --config and --model/);
+  });
 });
