@@ -26,12 +26,12 @@ const aucStd = (auc: number | null, sd: number | null) => (auc === null ? na : s
 
 function summaryTable(rows: SuiteSummaryRow[]): Table {
   const header = [
-    'model', 'tuning worlds: mean validation rank', 'mean test rank', 'first or tied (test)',
-    'test worlds: mean test rank', 'mean validation rank', 'first or tied (test)',
+    'model', 'tuning worlds: mean validation rank', 'mean test rank', 'smallest scenario: mean test rank', 'first or tied (test)',
+    'test worlds: mean test rank', 'mean validation rank', 'smallest scenario: mean test rank', 'first or tied (test)',
   ];
   const body = rows.map((r) => [
-    r.label, rank(r.tuning.validationRank), rank(r.tuning.testRank), `${r.tuning.firstOrTied}/${r.tuning.worlds}`,
-    rank(r.test.testRank), rank(r.test.validationRank), `${r.test.firstOrTied}/${r.test.worlds}`,
+    r.label, rank(r.tuning.validationRank), rank(r.tuning.testRank), rank(r.tuning.smallestRank), `${r.tuning.firstOrTied}/${r.tuning.worlds}`,
+    rank(r.test.testRank), rank(r.test.validationRank), rank(r.test.smallestRank), `${r.test.firstOrTied}/${r.test.worlds}`,
   ]);
   const best = (pick: (r: SuiteSummaryRow) => number | null) => {
     const values = rows.map(pick).filter((v): v is number => v !== null);
@@ -39,7 +39,7 @@ function summaryTable(rows: SuiteSummaryRow[]): Table {
   };
   const bestVal = best((r) => r.tuning.validationRank);
   const bestTest = best((r) => r.test.testRank);
-  const marked = rows.map((r) => [false, r.tuning.validationRank === bestVal, false, false, r.test.testRank === bestTest, false, false]);
+  const marked = rows.map((r) => [false, r.tuning.validationRank === bestVal, false, false, false, r.test.testRank === bestTest, false, false, false]);
   return { header, rows: body, marked };
 }
 

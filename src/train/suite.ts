@@ -104,6 +104,8 @@ export interface SuiteRow {
   validation: { auc: number | null; std: number | null; rank: number | null; best: boolean; pVsBest: number | null };
   /** Mean test AUC per scenario. */
   scenarios: Record<string, number | null>;
+  /** Rank of the mean test AUC in the world's smallest scenario (fewest test rows), as the other ranks. */
+  smallestRank: number | null;
   bestEpoch: number | null;
 }
 
@@ -119,11 +121,20 @@ export interface SuiteWorldResult {
   tables: { defaults: SuiteRow[]; tuned?: SuiteRow[] };
 }
 
+export interface RoleSummary {
+  validationRank: number | null;
+  testRank: number | null;
+  /** Mean rank in each world's smallest scenario (test). */
+  smallestRank: number | null;
+  worlds: number;
+  firstOrTied: number;
+}
+
 export interface SuiteSummaryRow {
   label: string;
   /** Mean ranks over the worlds of a role that ran (validation ranks choose; test ranks report). */
-  tuning: { validationRank: number | null; testRank: number | null; worlds: number; firstOrTied: number };
-  test: { validationRank: number | null; testRank: number | null; worlds: number; firstOrTied: number };
+  tuning: RoleSummary;
+  test: RoleSummary;
 }
 
 export interface SuiteResult {
@@ -160,8 +171,14 @@ function ranks(rows: { label: string; model: string; plain: boolean; value: numb
 
 type Split = 'test' | 'validation';
 
-function tableOf(runs: RunMetrics[], labels: string[], plain: (label: string) => boolean, oracle: OracleAuc | undefined): SuiteRow[] {
+function tableOf(
+  runs: RunMetrics[], labels: string[], plain: (label: string) => boolean, oracle: OracleAuc | undefined, smallest: string | null,
+): SuiteRow[] {
   const byLabel = new Map(labels.map((l) => [l, runs.filter((r) => runLabel(r) === l)]));
+  const scenarioMean = (label: string, s: string) => mean((byLabel.get(label) ?? []).flatMap((r) => (r.test.scenarios[s]?.auc == null ? [] : [r.test.scenarios[s]!.auc!])));
+  const smallestRanks = ranks(labels.map((label) => ({
+    label, model: byLabel.get(label)?.[0]?.model ?? label, plain: plain(label), value: smallest === null ? null : scenarioMean(label, smallest),
+  })));
   const aucs = (label: string, split: Split) => new Map((byLabel.get(label) ?? []).flatMap((r) => (r[split].auc === null ? [] : [[r.seed, r[split].auc] as const])));
   const meanOf = (label: string, split: Split) => mean([...aucs(label, split).values()]);
   const rowInfo = (split: Split) => labels.map((label) => ({ label, model: byLabel.get(label)?.[0]?.model ?? label, plain: plain(label), value: meanOf(label, split) }));
@@ -195,7 +212,8 @@ function tableOf(runs: RunMetrics[], labels: string[], plain: (label: string) =>
         auc: meanOf(label, 'validation'), std: std([...aucs(label, 'validation').values()]),
         rank: rank.validation.get(label) ?? null, best: best('validation') === label, pVsBest: pVs(label, 'validation'),
       },
-      scenarios: Object.fromEntries(scenarios.map((s) => [s, mean(group.flatMap((r) => (r.test.scenarios[s]?.auc == null ? [] : [r.test.scenarios[s]!.auc!])))])),
+      scenarios: Object.fromEntries(scenarios.map((s) => [s, scenarioMean(label, s)])),
+      smallestRank: smallestRanks.get(label) ?? null,
       bestEpoch: mean(group.map((r) => r.best_epoch)),
     };
   });
@@ -210,7 +228,8 @@ function summarise(worlds: SuiteWorldResult[], table: 'defaults' | 'tuned'): Sui
     const rows = worlds.filter((w) => w.role === role && !w.skipped).flatMap((w) => (w.tables[table] ?? []).filter((r) => r.label === label));
     const ranksOf = (pick: (r: SuiteRow) => number | null) => mean(rows.flatMap((r) => (pick(r) === null ? [] : [pick(r) as number])));
     return {
-      validationRank: ranksOf((r) => r.validation.rank), testRank: ranksOf((r) => r.test.rank), worlds: rows.length,
+      validationRank: ranksOf((r) => r.validation.rank), testRank: ranksOf((r) => r.test.rank), smallestRank: ranksOf((r) => r.smallestRank),
+      worlds: rows.length,
       firstOrTied: rows.filter(firstOrTied).length,
     };
   };
@@ -274,9 +293,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
     const isPlain = (label: string) => options.models.includes(label);
     const result: SuiteWorldResult = {
       name: world.name, role: world.role, ...(oracle ? { oracle } : {}), testRows, smallestScenario: smallest,
-      tables: { defaults: tableOf(outcome.runs, defaultLabels, isPlain, oracle) },
+      tables: { defaults: tableOf(outcome.runs, defaultLabels, isPlain, oracle, smallest) },
     };
-    if (tunedRows.length > 0) result.tables.tuned = tableOf(outcome.runs, tunedRows.map(entryLabel), () => true, oracle);
+    if (tunedRows.length > 0) result.tables.tuned = tableOf(outcome.runs, tunedRows.map(entryLabel), () => true, oracle, smallest);
     worlds.push(result);
   }
   if (worlds.every((w) => w.skipped)) {

@@ -67,12 +67,17 @@ describe('suite', () => {
         expect(rows.filter((r) => r[split].best)).toHaveLength(1);
       }
       expect(sb!.test.gapToOracle).toBeCloseTo(world.oracle!.auc! - sb!.test.auc!, 12);
+      const small = world.smallestScenario!;
+      expect(Math.min(...Object.values(world.testRows))).toBe(world.testRows[small]);
+      expect(sb!.smallestRank === 1).toBe(sb!.scenarios[small]! > mmoe!.scenarios[small]!);
       expect(Object.keys(sb!.scenarios)).toEqual(Object.keys(world.testRows));
     }
     const summary = Object.fromEntries(result.summary.defaults.map((r) => [r.label, r]));
     const alpha = result.worlds[0]!.tables.defaults;
     const beta = result.worlds[2]!.tables.defaults;
-    expect(summary['mmoe']!.tuning).toMatchObject({ worlds: 1, validationRank: alpha[1]!.validation.rank, testRank: alpha[1]!.test.rank });
+    expect(summary['mmoe']!.tuning).toMatchObject({
+      worlds: 1, validationRank: alpha[1]!.validation.rank, testRank: alpha[1]!.test.rank, smallestRank: alpha[1]!.smallestRank,
+    });
     expect(summary['mmoe']!.test).toMatchObject({ worlds: 1, validationRank: beta[1]!.validation.rank, testRank: beta[1]!.test.rank });
     expect(markdown).toContain('### Default options: mean rank across worlds');
     expect(markdown).toContain('absent (tuning): skipped, data absent');
