@@ -61,7 +61,7 @@ if (values['scenario-init']) {
   console.log(`# scenario embedding rows redrawn N(0, ${std}²)`);
 }
 console.log(`# ${model} ${JSON.stringify(overrides)} on ${config.name}, seed ${seed}, batch ${train.batchSize}, dense ${compiled.thetaSize}`);
-const oracle = oracleOf(data, data.validation);
+const oracle = oracleOf(data, config.dataset.oracleColumn, data.validation);
 if (oracle) console.log(`# oracle validation AUC ${f4(oracle.auc)} | ${S.map((s) => f4(oracle.scenarios[s])).join(' ')}`);
 console.log(`# scenarios ${S.join(' ')}`);
 

@@ -110,6 +110,9 @@ const syntheticSchema = z
     rows: s.rows, scenarios: s.scenarios, users: s.users, items: s.items, latentDim: s.latent_dim, seed: s.seed, noise: s.noise, zipf: s.zipf,
   }));
 
+/** The synthetic generators' column of true click probabilities. */
+export const DEFAULT_ORACLE_COLUMN = 'true_prob';
+
 export const datasetConfigSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -131,6 +134,8 @@ export const datasetConfigSchema = z
     min_count: z.number().int().positive().default(1),
     features: z.array(featureSchema).min(1),
     extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
+    oracle_column: z.string().min(1).optional()
+      .describe('the true click probability, for the oracle AUC: carried, and an error if the data lacks it; default: true_prob when extra_columns has it'),
     synthetic: z
       .union([z.strictObject({ world: worldSpecSchema.describe('a parameterised world (docs/data.md, "Synthetic worlds")') }), syntheticSchema])
       .optional()
@@ -153,7 +158,9 @@ export const datasetConfigSchema = z
     features: c.features.map((f) => (f.kind === 'numeric'
       ? { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim }
       : { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim, minCount: f.minCount ?? c.min_count })),
-    extraColumns: c.extra_columns,
+    extraColumns: c.oracle_column === undefined || c.extra_columns.includes(c.oracle_column) ? c.extra_columns : [...c.extra_columns, c.oracle_column],
+    /** The carried column whose values are the true click probability (the oracle), if any. */
+    oracleColumn: c.oracle_column ?? (c.extra_columns.includes(DEFAULT_ORACLE_COLUMN) ? DEFAULT_ORACLE_COLUMN : null),
     /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
     synthetic: c.synthetic && !('world' in c.synthetic) ? c.synthetic : null,
     /** The world spec when the file is a parameterised synthetic world (regenerated when missing). */

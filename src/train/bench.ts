@@ -164,7 +164,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   });
   if (runs.length === 0) throw new OptmsmError('E_CLI_USAGE', 'the bench has no runs', { expected: 'at least one model and one seed' });
   const reference = entries.some((e) => e.model === 'optmsm' && !e.variant) ? 'optmsm' : entryLabel(entries[0]);
-  const summary = summariseBench(runs, { reference, oracle: oracleOf(data) });
+  const summary = summariseBench(runs, { reference, oracle: oracleOf(data, config.dataset.oracleColumn) });
   const markdown = renderBenchTable(summary, 'markdown');
   const files = { json: join(options.out, 'bench.json'), markdown: join(options.out, 'bench.md'), html: join(options.out, REPORT_FILES.bench) };
   writeJsonAtomicSync(files.json, { dataset: config.name, config: config.file, seeds, summary, runs });

@@ -78,7 +78,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     data, model, modelConfig, train, seed, dir, resume: options.resume, log, progress: options.progress,
   });
   const test = await evaluateSplit(result.engine, data, data.test, train, { reliabilityBins: RELIABILITY_BINS });
-  const oracle = oracleOf(data, data.test);
+  const oracle = oracleOf(data, config.dataset.oracleColumn, data.test);
 
   const { engine, compiled } = result;
   data.encoder.save(join(dir, RUN_FILES.encoder));

@@ -83,10 +83,14 @@ export function modelInputs(fields: readonly FieldInfo[]): GraphValue[] {
 
 const describeValue = (v: GraphValue) => `${v.name} ${v.type} [${v.shape.join(', ')}]`;
 
-/** The graph must take exactly the inputs the encoder produces (same names, types and widths): else E_RUN_INCOMPATIBLE. */
+/**
+ * The graph must take exactly the inputs the encoder produces (same names, types and widths), else
+ * E_RUN_INCOMPATIBLE; only the scenario index may be absent: a model that reads the scenario through its embedding
+ * alone (OptMSM's defaults) exports a graph without it, and Session.run feeds only what the graph takes.
+ */
 export function checkModelInputs(session: Session, fields: readonly FieldInfo[], modelFile: string): void {
-  const expected = modelInputs(fields);
   const found = new Map(session.inputs.map((v) => [v.name, v]));
+  const expected = modelInputs(fields).filter((v) => v.name !== 'scenario' || found.has('scenario'));
   const same = (a: GraphValue, b: GraphValue | undefined) =>
     b !== undefined && a.type === b.type && a.shape.length === b.shape.length && a.shape.every((d, i) => d === 'B' ? typeof b.shape[i] === 'string' : d === b.shape[i]);
   const bad = expected.filter((v) => !same(v, found.get(v.name)));

@@ -75,6 +75,10 @@ describe('graph inputs against the encoder', () => {
     expect(() => checkModelInputs(session(modelInputs(fields).map((v) => ({ ...v, shape: v.shape.map((d) => (d === 'B' ? 'batch' : d)) }))), fields, 'm.onnx')).not.toThrow();
   });
 
+  it('a graph that does not read the scenario index (only its embedding) is compatible', () => {
+    expect(() => checkModelInputs(session(modelInputs(fields).filter((v) => v.name !== 'scenario')), fields, 'm.onnx')).not.toThrow();
+  });
+
   it('a missing input, another width or an extra input is E_RUN_INCOMPATIBLE naming it', () => {
     const inputs = modelInputs(fields);
     const cases = [
