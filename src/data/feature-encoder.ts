@@ -186,15 +186,18 @@ export class FeatureEncoder {
     return this.numericTransform(fieldIndex, location)(x);
   }
 
-  /** numericCell for one field as a function of the raw double (built once for a column's worth of cells). */
-  numericTransform(fieldIndex: number, location: string): (x: number) => number {
+  /**
+   * numericCell for one field as a function of the raw double (built once for a column's worth of cells); the
+   * location of an error may be a function, asked only when a cell fails.
+   */
+  numericTransform(fieldIndex: number, location: string | (() => string)): (x: number) => number {
     const f = this.state.fields[fieldIndex]!;
     if (f.source !== 'numeric' && f.source !== 'bucket') throw new Error(`field ${f.name} is not numeric`);
     const fill = f.fill;
     const missing = (x: number): number => {
       if (fill === null) {
         throw new OptmsmError('E_DATA_BAD_NUMERIC', `numeric column '${f.column}' is empty or not a finite number, and has no fill rule`, {
-          location, expected: 'a finite number, or `fill:` in the feature config', found: String(x),
+          location: typeof location === 'string' ? location : location(), expected: 'a finite number, or `fill:` in the feature config', found: String(x),
         });
       }
       return fill;
@@ -212,22 +215,16 @@ export class FeatureEncoder {
     const n = rows.length;
     const out = emptyColumns(this.fields, this.state.extraColumns, n);
     const labelColumn = this.state.label.column;
+    const scenarioColumn = this.state.scenario.column;
+    let r = 0;
+    const where = (column: string): string => `row ${r}, column '${column}'`;
+    // One writer per field for this call, so the loop below allocates nothing per cell.
+    const writers = this.state.fields.map((f, i) => this.cellWriter(f, i, out, where));
     let hasLabel = n > 0;
-    for (let r = 0; r < n; r++) {
+    for (r = 0; r < n; r++) {
       const row = rows[r]!;
-      const where = (column: string): string => `row ${r}, column '${column}'`;
-      out.scenario[r] = this.scenarioIndex(categoricalString(row[this.state.scenario.column]), where(this.state.scenario.column));
-      this.state.fields.forEach((f, i) => {
-        if (f.source === 'scenario') out.ids[f.name]![r] = idOf(out.scenario[r]!);
-        else if (f.source === 'categorical') out.ids[f.name]![r] = this.categoricalId(i, categoricalString(row[f.column]));
-        else if (f.source === 'multi') {
-          const tokens = splitTokens(row[f.column], f.separator);
-          const ids = out.ids[f.name]!;
-          const m = Math.min(tokens.length, f.maxLen);
-          for (let k = 0; k < m; k++) ids[r * f.maxLen + k] = this.categoricalId(i, tokens[k]!);
-        } else if (f.source === 'bucket') out.ids[f.name]![r] = this.numericCell(i, numericValue(row[f.column]), where(f.column));
-        else out.numeric[f.name]![r] = this.numericCell(i, numericValue(row[f.column]), where(f.column));
-      });
+      out.scenario[r] = this.scenarioIndex(categoricalString(row[scenarioColumn]), where(scenarioColumn));
+      for (const write of writers) write(row, r);
       if (labelColumn in row && row[labelColumn] !== undefined && row[labelColumn] !== null) {
         const y = applyLabelRule(this.state.label, numericValue(row[labelColumn]));
         if (y === null) {
@@ -241,6 +238,48 @@ export class FeatureEncoder {
     }
     out.hasLabel = hasLabel;
     return out;
+  }
+
+  /** Writes field i of one row into `out` (row r); `where` names a failing cell. */
+  private cellWriter(f: FieldState, i: number, out: EncodedColumns, where: (column: string) => string): (row: Record<string, unknown>, r: number) => void {
+    const column = f.column;
+    switch (f.source) {
+      case 'scenario': {
+        const ids = out.ids[f.name]!;
+        return (_row, r) => {
+          ids[r] = idOf(out.scenario[r]!);
+        };
+      }
+      case 'categorical': {
+        const ids = out.ids[f.name]!;
+        return (row, r) => {
+          ids[r] = this.categoricalId(i, categoricalString(row[column]));
+        };
+      }
+      case 'multi': {
+        const ids = out.ids[f.name]!;
+        const { separator, maxLen } = f;
+        return (row, r) => {
+          const tokens = splitTokens(row[column], separator);
+          const m = Math.min(tokens.length, maxLen);
+          for (let k = 0; k < m; k++) ids[r * maxLen + k] = this.categoricalId(i, tokens[k]!);
+        };
+      }
+      case 'bucket': {
+        const ids = out.ids[f.name]!;
+        const transform = this.numericTransform(i, () => where(column));
+        return (row, r) => {
+          ids[r] = transform(numericValue(row[column]));
+        };
+      }
+      case 'numeric': {
+        const values = out.numeric[f.name]!;
+        const transform = this.numericTransform(i, () => where(column));
+        return (row, r) => {
+          values[r] = transform(numericValue(row[column]));
+        };
+      }
+    }
   }
 }
 
