@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { fromZodError, OptmsmError } from '../errors.js';
 import { codeVersion, readRun } from '../train/index.js';
 import { inlineBackend, type ScoringBackend, workerBackend } from './backend.js';
@@ -54,7 +55,9 @@ export async function buildApp(input: ServeOptionsInput): Promise<ServeApp> {
   const { model: _bytes, ...run } = readRun(options.run);
   const state: ServerState = { ready: false, draining: false };
   const app = Fastify({
-    logger: { level: options.logLevel },
+    // Logs go out asynchronously (pino flushes them at exit): a synchronous write per line would put a system call
+    // into every 503 of an overload.
+    logger: { level: options.logLevel, stream: pino.destination({ dest: 1, sync: false }) },
     // One debug line per answered request (onResponse below) instead of Fastify's two info lines: at thousands
     // of requests a second those would cost more than the scoring.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,7 +1,7 @@
 // Where batches are scored: a piscina pool of worker threads, each with its own ONNX Runtime session, or the
 // event loop itself (--workers 0). piscina is a well-kept pool (respawns a crashed worker, wakes idle ones with
-// Atomics rather than an event-loop message, closes cleanly); the batcher in front of it hands each worker one
-// batch at a time, so piscina's own queue stays empty.
+// Atomics rather than an event-loop message, closes cleanly); the batcher in front of it hands each worker at most
+// BATCHES_PER_WORKER batches, so piscina's own queue stays empty.
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { OptmsmError } from '../errors.js';
@@ -37,6 +37,13 @@ function workerFailure(message: Extract<WorkerMessage, { kind: 'failed' }>): Err
   return new OptmsmError(code, message.message, { location, expected, found, hint });
 }
 
+/**
+ * Batches in flight per worker: one being scored and one waiting in its port, so a worker goes straight on to the
+ * next batch instead of idling until a busy HTTP thread has taken its answer (under a storm of retries that wait
+ * was a whole event-loop turn, tens of milliseconds, per batch).
+ */
+const BATCHES_PER_WORKER = 2;
+
 /** `workers` threads, resolved once every one has opened its run and passed its warm-up prediction. */
 export async function workerBackend(options: ScorerOptions, workers: number): Promise<ScoringBackend> {
   const pool = new Piscina<string[], ScoreOutcome[]>({
@@ -46,7 +53,7 @@ export async function workerBackend(options: ScorerOptions, workers: number): Pr
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: Number.POSITIVE_INFINITY,
-    concurrentTasksPerWorker: 1,
+    concurrentTasksPerWorker: BATCHES_PER_WORKER,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -61,5 +68,5 @@ export async function workerBackend(options: ScorerOptions, workers: number): Pr
     await pool.destroy();
     throw error;
   }
-  return { slots: workers, score: (bodies) => pool.run(bodies), close: () => pool.close() };
+  return { slots: BATCHES_PER_WORKER * workers, score: (bodies) => pool.run(bodies), close: () => pool.close() };
 }

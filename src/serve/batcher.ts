@@ -2,7 +2,8 @@
 // every waiting request (up to batchRows requests and MAX_BATCH_BYTES of bodies) once the oldest has waited
 // batchWaitMs or the batch is full, so batches stay small when the server is idle and grow with the load.
 // Past maxQueue requests (waiting or being scored) a request is shed at once with 503 and Retry-After: a client
-// is told to come back rather than left to time out.
+// is told to come back rather than left to time out. A slot is a batch the backend accepts at once (two per
+// worker, see backend.ts).
 import { OptmsmError } from '../errors.js';
 import type { ScoringBackend } from './backend.js';
 import { errorBody, statusOf } from './http-error.js';
@@ -44,7 +45,14 @@ export class Batcher {
   private idleResolvers: (() => void)[] = [];
   private backend: ScoringBackend | null = null;
 
-  constructor(private readonly options: BatcherOptions, private readonly stats: BatchStats = {}) {}
+  private readonly overloaded: ScoreOutcome;
+  private readonly notReady = failureOutcome(new OptmsmError('E_SERVE_NOT_READY', 'the model is still loading (GET /health/ready says when it is ready)'));
+
+  constructor(private readonly options: BatcherOptions, private readonly stats: BatchStats = {}) {
+    this.overloaded = failureOutcome(new OptmsmError('E_SERVE_OVERLOADED', `the server is at its limit of ${options.maxQueue} requests in flight (--max-queue)`, {
+      hint: 'retry after the Retry-After seconds',
+    }));
+  }
 
   /** Scoring starts once the backend is open (until then submit answers 503 E_SERVE_NOT_READY). */
   start(backend: ScoringBackend): void {
@@ -56,14 +64,13 @@ export class Batcher {
     return this.waitingCount + this.scoringRequests;
   }
 
-  /** The outcome of one request body; throws E_SERVE_OVERLOADED when the queue is full. */
-  submit(body: string): Promise<ScoreOutcome> {
-    if (this.backend === null) throw new OptmsmError('E_SERVE_NOT_READY', 'the model is still loading (GET /health/ready says when it is ready)');
-    if (this.depth >= this.options.maxQueue) {
-      throw new OptmsmError('E_SERVE_OVERLOADED', `the server is at its limit of ${this.options.maxQueue} requests in flight (--max-queue)`, {
-        hint: 'retry after the Retry-After seconds',
-      });
-    }
+  /**
+   * The outcome of one request body. A full queue (or a backend not open yet) answers at once with a prebuilt
+   * 503: under a storm of retries the HTTP thread spends its time here, so a refusal must cost next to nothing.
+   */
+  submit(body: string): ScoreOutcome | Promise<ScoreOutcome> {
+    if (this.backend === null) return this.notReady;
+    if (this.depth >= this.options.maxQueue) return this.overloaded;
     return new Promise((resolve) => {
       const pending: Pending = {
         body, enqueued: performance.now(), settled: false, resolve,

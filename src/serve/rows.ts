@@ -39,23 +39,13 @@ export function rowContract(encoder: FeatureEncoder, maxRows: number): RowContra
   const shape: Record<string, z.ZodType> = {};
   const required: string[] = [];
   for (const f of encoder.state.fields) {
-    if (f.column in shape) continue; // one raw column can feed several fields
-    switch (f.source) {
-      case 'scenario':
-      case 'categorical':
-        shape[f.column] = cellSchema('categorical', f.column);
-        break;
-      case 'multi':
-        shape[f.column] = cellSchema('multi', f.column);
-        break;
-      case 'numeric':
-      case 'bucket':
-        shape[f.column] = cellSchema('numeric', f.column);
-        break;
-    }
+    if (Object.hasOwn(shape, f.column)) continue; // one raw column can feed several fields
+    if (f.source === 'scenario' || f.source === 'categorical') shape[f.column] = cellSchema('categorical', f.column);
+    else if (f.source === 'numeric' || f.source === 'bucket') shape[f.column] = cellSchema('numeric', f.column);
+    else shape[f.column] = cellSchema('multi', f.column); // every multi-valued source: a list, or one joined string
     required.push(f.column);
   }
-  const optional = [encoder.state.label.column, ...encoder.state.extraColumns].filter((c) => !(c in shape));
+  const optional = [encoder.state.label.column, ...encoder.state.extraColumns].filter((c) => !Object.hasOwn(shape, c));
   for (const c of optional) shape[c] = cellSchema('any', c);
   const row = z.looseObject(shape).describe('one impression: its raw columns, as in the training data');
   const request = z.strictObject({

@@ -18,10 +18,11 @@ export default Scorer.open(workerData as ScorerOptions).then(
     post({ kind: 'ready' });
     return (bodies: string[]): Promise<ScoreOutcome[]> => scorer.score(bodies);
   },
+  // The worker stays up (a crash would race its own message to the pool); the pool is closed on this message.
   (error: unknown) => {
     post(error instanceof OptmsmError
       ? { kind: 'failed', code: error.code, message: error.message, location: error.location, expected: error.expected, found: error.found, hint: error.hint }
       : { kind: 'failed', code: null, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-    throw error;
+    return (): Promise<ScoreOutcome[]> => Promise.reject(error);
   },
 );

@@ -44,6 +44,16 @@ describe.each([1, 0])('serve with %i scoring workers', (workers) => {
     body.predictions.forEach((p, i) => expect(p.probability).toBe(expected[i]));
   });
 
+  it.runIf(workers > 0)('scores off the event loop: /health/live answers while a large request is being scored', async () => {
+    const big = post(served, { rows: Array.from({ length: 10_000 }, (_, i) => ({ ...ROW, user: `u${i % 40}` })) });
+    let scored = false;
+    void big.then(() => (scored = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await served.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    expect(scored).toBe(false);
+    expect((await big).statusCode).toBe(200);
+  });
+
   it('scores concurrent requests merged into batches, each getting its own rows', async () => {
     const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
     const responses = await Promise.all(users.map((user) => post(served, { rows: [{ ...ROW, user }] })));

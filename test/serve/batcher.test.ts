@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import type { ScoringBackend } from '../../src/serve/backend.js';
 import { Batcher } from '../../src/serve/batcher.js';
 import type { ScoreOutcome } from '../../src/serve/scorer.js';
-import { OptmsmError } from '../../src/errors.js';
 
 /** A backend with one slot whose batches finish only when the test says so. */
 function heldBackend() {
@@ -59,7 +58,7 @@ describe('Batcher', () => {
     batcher.start(backend);
     const first = batcher.submit('a');
     const second = batcher.submit('b');
-    expect(() => batcher.submit('c')).toThrow(OptmsmError);
+    expect(await batcher.submit('c')).toMatchObject({ status: 503, code: 'E_SERVE_OVERLOADED' });
     expect((await first).code).toBe('E_SERVE_TIMEOUT');
     expect(await second).toMatchObject({ status: 503, code: 'E_SERVE_TIMEOUT' });
     // The waiting one left the queue at its timeout; the one being scored counts until its batch returns.
@@ -70,7 +69,7 @@ describe('Batcher', () => {
     expect(batcher.depth).toBe(0);
   });
 
-  it('is not ready before a backend is attached', () => {
-    expect(() => new Batcher(options).submit('a')).toThrow(/still loading/);
+  it('is not ready before a backend is attached', async () => {
+    expect(await new Batcher(options).submit('a')).toMatchObject({ status: 503, code: 'E_SERVE_NOT_READY' });
   });
 });

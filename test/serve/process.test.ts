@@ -66,11 +66,16 @@ beforeAll(async () => {
 });
 
 describe('optmsm serve, spawned', () => {
-  it('SIGTERM closes the port within a few seconds, lets the in-flight request finish, and exits 0', async () => {
-    const served = optmsmServe(['--run', run, '--port', '0', '--workers', '1']);
+  it('SIGTERM closes the port within a few seconds, lets the in-flight request finish, and exits 0; a 503 is logged with its request id', async () => {
+    const served = optmsmServe(['--run', run, '--port', '0', '--workers', '1', '--max-queue', '1', '--batch-wait-ms', '100']);
     const address = await addressOf(served);
     const port = portOf(address);
     await until('ready', async () => ((await fetch(`${address}/health/ready`).catch(() => null))?.ok ? true : undefined));
+    // The first request waits 100 ms for company, so the second (sent 50 ms later) finds the queue full.
+    const predict = (id: string) => fetch(`${address}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify({ rows: [ROW] }) });
+    const [kept, shed] = await Promise.all([predict('first'), new Promise((r) => setTimeout(r, 50)).then(() => predict('second'))]);
+    expect([kept.status, shed.status]).toEqual([200, 503]);
+    await until('the 503 in the log', () => (/"level":40,[^\n]*"reqId":"second"[^\n]*"code":"E_SERVE_OVERLOADED"/.test(served.output()) ? true : undefined), 5_000);
     // A request whose body is still arriving when the signal comes.
     const body = JSON.stringify({ rows: [ROW] });
     const { socket, received, closed } = await rawConnection(port);
