@@ -6,7 +6,7 @@ import { calibration } from './calibration.js';
 import { groupAuc } from './gauc.js';
 import { logLoss } from './logloss.js';
 import { reliabilityCurve } from './reliability.js';
-import type { ScenarioMetrics, SplitMetrics } from './run-metrics.js';
+import { SMALL_SAMPLE_CLASS, type ScenarioMetrics, type SplitMetrics } from './run-metrics.js';
 import { checkInputs, countPositives, type Predictions } from './validate.js';
 
 export interface EvaluateOptions {
@@ -28,9 +28,22 @@ function metricsOf(pred: Predictions, label: Uint8Array, groups: Int32Array | un
     calibration: calibration(pred, label),
   };
   if (reason !== undefined) out.auc_undefined_reason = reason;
+  else {
+    const small = smallSampleReason(rows, positives);
+    if (small !== undefined) out.small_sample_reason = small;
+  }
   if (groups !== undefined) out.gauc = groupAuc(pred, label, groups).gauc;
   if (bins !== undefined) out.reliability = reliabilityCurve(pred, label, bins);
   return out;
+}
+
+/** Why a defined AUC rests on too few rows of one class to compare, or undefined. */
+export function smallSampleReason(rows: number, positives: number): string | undefined {
+  const negatives = rows - positives;
+  const fewest = Math.min(positives, negatives);
+  if (fewest >= SMALL_SAMPLE_CLASS) return undefined;
+  const cls = positives <= negatives ? (positives === 1 ? 'positive' : 'positives') : negatives === 1 ? 'negative' : 'negatives';
+  return `${fewest} ${cls} (fewer than ${SMALL_SAMPLE_CLASS}): the AUC is too noisy to compare`;
 }
 
 function checkScenarios(scenario: Int32Array, rows: number, values: readonly string[]): void {

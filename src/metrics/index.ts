@@ -7,14 +7,17 @@ export { logLoss, LOGLOSS_EPS } from './logloss.js';
 export { groupAuc, type GaucResult } from './gauc.js';
 export { calibration, type Calibration } from './calibration.js';
 export { reliabilityCurve, type ReliabilityBin } from './reliability.js';
-export { evaluateByScenario, type EvaluateOptions } from './by-scenario.js';
+export { evaluateByScenario, smallSampleReason, type EvaluateOptions } from './by-scenario.js';
 export type { Predictions } from './validate.js';
 export {
   runMetricsSchema,
+  runTimingSchema,
+  SMALL_SAMPLE_CLASS,
   splitMetricsSchema,
   scenarioMetricsSchema,
   type OracleAuc,
   type RunMetrics,
+  type RunTiming,
   type SplitMetrics,
   type ScenarioMetrics,
 } from './run-metrics.js';

@@ -5,13 +5,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { OptmsmError } from '../errors.js';
 import type { PreparedDataset } from '../data/index.js';
-import { type RunMetrics, runMetricsSchema } from '../metrics/index.js';
+import type { RunMetrics } from '../metrics/index.js';
 import { getModel, resolveModelConfig } from '../models/index.js';
-import { readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import { writeJsonAtomicSync } from './checkpoint-io.js';
 import { parseTrainConfig, type RunConfig } from './experiment.js';
 import { oracleOf } from './oracle.js';
 import { renderBenchReport, REPORT_FILES, writeReport } from './report-html.js';
 import { renderBenchTable, summariseBench, type BenchSummary } from './report.js';
+import { readRunMetrics, RUN_FILES } from './saved-run.js';
 import { loadData, runTraining } from './run.js';
 import { hasCheckpoint } from './trainer.js';
 
@@ -132,9 +133,9 @@ export async function trainEntries(options: TrainEntriesOptions): Promise<{ runs
       const linkReport = () => {
         if (existsSync(report)) reports.push({ label: entryLabel(entry), seed, report: relative(options.out, report) });
       };
-      const metricsFile = join(dir, 'metrics.json');
+      const metricsFile = join(dir, RUN_FILES.metrics);
       if (existsSync(metricsFile)) {
-        runs.push(readJsonFileSync(metricsFile, runMetricsSchema, { what: 'bench run metrics' }));
+        runs.push(readRunMetrics(dir));
         log(`${entryLabel(entry)} seed ${seed}: done before, read ${metricsFile}`);
         linkReport();
         continue;

@@ -5,15 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunMetrics, SplitMetrics } from '../metrics/index.js';
-import { runMetricsSchema } from '../metrics/index.js';
-import { readJsonFileSync, writeFileAtomicSync } from './checkpoint-io.js';
+import { writeFileAtomicSync } from './checkpoint-io.js';
 import { readJsonl } from './jsonl-log.js';
 import {
   benchAucSpec, costSpec, deltaSpec, type EpochPoint, learningCurvesSpec, reliabilitySpec, renderSvg, scenarioAucSpec,
   type ScenarioAuc,
 } from './report-charts.js';
 import { type BenchSummary, escapeHtml, renderBenchTable, renderScenarioTable } from './report.js';
-import { RUN_FILES } from './saved-run.js';
+import { readRunMetrics, RUN_FILES } from './saved-run.js';
 
 export const REPORT_FILES = { run: 'report.html', bench: 'bench.html' } as const;
 
@@ -165,7 +164,7 @@ const orNull = (x: unknown): number | null => (typeof x === 'number' ? x : null)
 
 /** Reads a finished run directory (metrics.json, log.jsonl, config.json). */
 export function readRunReportInput(dir: string): RunReportInput {
-  const metrics = readJsonFileSync(join(dir, RUN_FILES.metrics), runMetricsSchema, { what: 'run metrics' });
+  const metrics = readRunMetrics(dir);
   const logFile = join(dir, RUN_FILES.log);
   const epochs = existsSync(logFile)
     ? readJsonl(logFile).entries.map((e) => ({

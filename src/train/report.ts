@@ -1,7 +1,7 @@
 // Result tables: the per-scenario table of one run (terminal text or Markdown, optionally beside the oracle AUC
 // of synthetic data) and the multi-model bench table (mean ± std over seeds, best value per column marked, a
 // paired t-test against a reference model). Summaries are plain JSON-able data; rendering is separate.
-import type { OracleAuc, RunMetrics, ScenarioMetrics, SplitMetrics } from '../metrics/index.js';
+import { type OracleAuc, type RunMetrics, SMALL_SAMPLE_CLASS, type ScenarioMetrics, type SplitMetrics } from '../metrics/index.js';
 import { mean, pairedTTest, sampleStd } from './stats.js';
 
 export type TableFormat = 'text' | 'markdown' | 'html';
@@ -62,6 +62,14 @@ export function renderTable(
   return blocks.map(block).join('\n');
 }
 
+/** Marks a scenario whose split has fewer than SMALL_SAMPLE_CLASS positives or negatives (small_sample_reason). */
+export const SMALL_SAMPLE_MARK = '†';
+
+function smallSampleNote(format: TableFormat): string {
+  const text = `${SMALL_SAMPLE_MARK} fewer than ${SMALL_SAMPLE_CLASS} positives or negatives in the split: its AUC is too noisy to compare`;
+  return format === 'html' ? `<p class="note">${escapeHtml(text)}</p>\n` : format === 'markdown' ? `\n${text}\n` : `${text}\n`;
+}
+
 // ---------------------------------------------------------------- one run, per scenario
 
 export interface ScenarioTableOptions {
@@ -78,7 +86,8 @@ export function renderScenarioTable(split: SplitMetrics, options: ScenarioTableO
   if (oracle) header.push('oracle AUC', 'gap to oracle');
   const entries: [string, ScenarioMetrics][] = [...Object.entries(split.scenarios), [overallLabel, split]];
   const rows = entries.map(([name, m]) => {
-    const row = [name, integer(m.rows), integer(m.positives), m.auc === null ? undefinedAuc(m) : fixed(m.auc)];
+    const label = m.small_sample_reason === undefined ? name : `${name} ${SMALL_SAMPLE_MARK}`;
+    const row = [label, integer(m.rows), integer(m.positives), m.auc === null ? undefinedAuc(m) : fixed(m.auc)];
     row.push(m.logloss === null ? 'n/a' : fixed(m.logloss));
     if (oracle) {
       const o = oracle[name] ?? null;
@@ -86,7 +95,8 @@ export function renderScenarioTable(split: SplitMetrics, options: ScenarioTableO
     }
     return row;
   });
-  return renderTable(header, rows, format);
+  const small = entries.some(([, m]) => m.small_sample_reason !== undefined);
+  return renderTable(header, rows, format) + (small ? smallSampleNote(format) : '');
 }
 
 // ---------------------------------------------------------------- bench, many models × seeds
@@ -118,6 +128,8 @@ export interface BenchSummary {
   /** Whether the reference appears among the rows (otherwise there is no p-value column). */
   hasReference: boolean;
   scenarios: string[];
+  /** Scenarios whose test split is too small to compare (the reason, from metrics.json's small_sample_reason). */
+  small: Record<string, string>;
   rows: BenchRow[];
   oracle?: OracleAuc;
 }
@@ -174,7 +186,11 @@ export function summariseBench(runs: RunMetrics[], options: BenchOptions = {}): 
       vsReference: label === reference ? null : { p: test.p, n: test.n, meanDiff: test.meanDiff, ci95: test.ci95 },
     };
   });
-  const summary: BenchSummary = { reference, hasReference: groups.has(reference), scenarios, rows };
+  const small: Record<string, string> = {};
+  for (const r of runs) {
+    for (const [key, m] of Object.entries(r.test.scenarios)) if (m.small_sample_reason !== undefined) small[key] = m.small_sample_reason;
+  }
+  const summary: BenchSummary = { reference, hasReference: groups.has(reference), scenarios, small, rows };
   if (options.oracle) summary.oracle = options.oracle;
   return summary;
 }
@@ -216,9 +232,10 @@ function metricColumns(summary: BenchSummary, columns: BenchColumns): MetricColu
   if (logloss) out.push({ title: 'LogLoss', pick: (r) => r.test.logloss, better: 'min' });
   for (const s of summary.scenarios) {
     const pick = (r: BenchRow) => r.test.scenarios[s];
-    if (columns === 'terminal') out.push({ title: s, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null, meanOnly: true });
-    else if (auc) out.push({ title: `AUC [${s}]`, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null });
-    if (logloss) out.push({ title: `LogLoss [${s}]`, pick: (r) => pick(r).logloss, better: 'min' });
+    const mark = summary.small[s] === undefined ? '' : ` ${SMALL_SAMPLE_MARK}`;
+    if (columns === 'terminal') out.push({ title: `${s}${mark}`, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null, meanOnly: true });
+    else if (auc) out.push({ title: `AUC [${s}]${mark}`, pick: (r) => pick(r).auc, better: 'max', oracle: oracle?.scenarios[s] ?? null });
+    if (logloss) out.push({ title: `LogLoss [${s}]${mark}`, pick: (r) => pick(r).logloss, better: 'min' });
   }
   return out;
 }
@@ -266,5 +283,6 @@ export function renderBenchTable(summary: BenchSummary, format: TableFormat, col
     const cells = metrics.map((c) => (c.oracle === undefined ? '' : c.oracle === null ? 'n/a' : fixed(c.oracle)));
     rows.push(['oracle', '', ...cells, ...header.slice(2 + cells.length).map(() => '')]);
   }
-  return renderTable(header, rows, format, marked);
+  const small = metrics.some((c) => c.title.endsWith(SMALL_SAMPLE_MARK));
+  return renderTable(header, rows, format, marked) + (small ? smallSampleNote(format) : '');
 }

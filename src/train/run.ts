@@ -12,7 +12,7 @@ import type { RunConfig } from './experiment.js';
 import { writeManifest } from './manifest.js';
 import { oracleOf } from './oracle.js';
 import { writeRunReport } from './report-html.js';
-import { RUN_FILES } from './saved-run.js';
+import { RUN_FILES, writeRunMetrics } from './saved-run.js';
 import type { TrainConfig } from './train-config.js';
 import { evaluateSplit, saveAtomic, type TrainResult, trainModel } from './trainer.js';
 
@@ -123,7 +123,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     skipped_batches: result.skippedBatches,
     best_epoch_defined: result.bestEpoch !== null,
   };
-  writeJsonAtomicSync(join(dir, RUN_FILES.metrics), metrics);
+  writeRunMetrics(dir, metrics);
   writeFileSync(join(dir, 'README.txt'), runReadme(model, seed));
   await engine.dispose();
   const report = await writeRunReport(dir);
@@ -138,6 +138,7 @@ weights.bin   the best weights and optimizer state (engine state file)
 model.onnx    self-contained inference model: inputs ids/<field> int32 [B, maxLen], numeric, scenario; output out/probability
 manifest.json sha256 of model.onnx, encoder.json and config.json, checked whenever the run is loaded
 log.jsonl     one JSON line per epoch
-metrics.json  validation and test metrics, overall and per scenario
+metrics.json  validation and test metrics, overall and per scenario (the same bits on every run of the seed)
+timing.json   training seconds and samples/s (wall clock)
 report.html   learning curves, per-scenario AUC, reliability diagrams, config (opens in any browser, offline)
 `;

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { batchIterator, type EncodedColumns, encodeFile, FeatureEncoder, type FieldInfo } from '../data/index.js';
 import { type Feed, type GraphValue, Session } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
-import { evaluateByScenario, runMetricsSchema, type RunMetrics, type SplitMetrics } from '../metrics/index.js';
-import { parseJsonText, readJsonFileSync } from './checkpoint-io.js';
+import { evaluateByScenario, runMetricsSchema, runTimingSchema, type RunMetrics, type SplitMetrics } from '../metrics/index.js';
+import { parseJsonText, readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import { type Manifest, MANIFEST_FILE, readVerifiedFiles } from './manifest.js';
 
 export const RUN_FILES = {
@@ -18,6 +18,8 @@ export const RUN_FILES = {
   weights: 'weights.bin',
   model: 'model.onnx',
   metrics: 'metrics.json',
+  /** Wall-clock figures of the training (seconds, samples/s), apart so that metrics.json is the same on every run of a seed. */
+  timing: 'timing.json',
   log: 'log.jsonl',
   manifest: MANIFEST_FILE,
 } as const;
@@ -111,9 +113,26 @@ export function readRun(dir: string): RunFiles {
   const configFile = join(dir, RUN_FILES.config);
   const config = parseJsonText(bytes['config.json'].toString('utf8'), configFile, savedRunConfigSchema, { code: 'E_RUN_NOT_FOUND', what: 'run config' });
   const encoder = FeatureEncoder.load(join(dir, RUN_FILES.encoder));
-  const metricsFile = join(dir, RUN_FILES.metrics);
-  const metrics = existsSync(metricsFile) ? readJsonFileSync(metricsFile, runMetricsSchema, { what: 'metrics' }) : null;
+  const metrics = existsSync(join(dir, RUN_FILES.metrics)) ? readRunMetrics(dir) : null;
   return { dir, config, encoder, metrics, manifest, model: bytes['model.onnx'] };
+}
+
+/** Writes metrics.json (what the data, config, seed and code decide) and timing.json (`train`: wall-clock). */
+export function writeRunMetrics(dir: string, metrics: RunMetrics): void {
+  const { train, ...deterministic } = metrics;
+  writeJsonAtomicSync(join(dir, RUN_FILES.timing), train);
+  writeJsonAtomicSync(join(dir, RUN_FILES.metrics), deterministic);
+}
+
+/** A finished run's metrics with its timing; runs written before timing.json kept `train` in metrics.json. */
+export function readRunMetrics(dir: string): RunMetrics {
+  const metricsFile = join(dir, RUN_FILES.metrics);
+  const timingFile = join(dir, RUN_FILES.timing);
+  const metrics = readJsonFileSync(metricsFile, runMetricsSchema.extend({ train: runTimingSchema.optional() }), { code: 'E_RUN_NOT_FOUND', what: 'run metrics' });
+  const train = existsSync(timingFile) || metrics.train === undefined
+    ? readJsonFileSync(timingFile, runTimingSchema, { code: 'E_RUN_NOT_FOUND', what: 'run timing' })
+    : metrics.train;
+  return { ...metrics, train };
 }
 
 export async function loadRun(dir: string, options: { threads?: number } = {}): Promise<SavedRun> {

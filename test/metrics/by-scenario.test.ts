@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OptmsmError } from '../../src/errors.js';
-import { evaluateByScenario, runMetricsSchema, splitMetricsSchema } from '../../src/metrics/index.js';
+import { evaluateByScenario, runMetricsSchema, smallSampleReason, splitMetricsSchema } from '../../src/metrics/index.js';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 const u8 = (xs: number[]) => Uint8Array.from(xs);
@@ -71,11 +71,25 @@ describe('evaluateByScenario', () => {
       best_epoch: 3,
       test: split,
       validation: split,
-      train: { seconds: 12.5, samples_per_second: 8000 },
       parameters: { dense: 1000, embedding: 5000 },
-      extra_key: 'kept',
     };
     expect(runMetricsSchema.parse(JSON.parse(JSON.stringify(metrics)))).toEqual(metrics);
+    // A key from a later version is dropped, not an error; a wrong value is.
+    expect(runMetricsSchema.parse({ ...metrics, later_key: 'x' })).toEqual(metrics);
     expect(() => runMetricsSchema.parse({ ...metrics, seed: 'one' })).toThrow();
+  });
+
+  it('flags a scenario with fewer than 30 positives or negatives, and says why', () => {
+    const n = 200;
+    const scenarioOf = Int32Array.from({ length: n }, (_, i) => (i < 100 ? 0 : 1));
+    // Scenario a: 50 positives and 50 negatives; scenario b: 3 positives among 100 rows.
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i < 100 ? i % 2 : i < 103 ? 1 : 0));
+    const scores = Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 101);
+    const split = evaluateByScenario(scores, labels, scenarioOf, ['a', 'b']);
+    expect(split.scenarios.a!.small_sample_reason).toBeUndefined();
+    expect(split.scenarios.b!.small_sample_reason).toBe('3 positives (fewer than 30): the AUC is too noisy to compare');
+    expect(split.small_sample_reason).toBeUndefined();
+    expect(smallSampleReason(100, 71)).toBe('29 negatives (fewer than 30): the AUC is too noisy to compare');
+    expect(smallSampleReason(60, 30)).toBeUndefined();
   });
 });

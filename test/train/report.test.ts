@@ -57,6 +57,22 @@ describe('renderScenarioTable', () => {
     expect(md).toContain('| all | 300 | 60 | 0.7500 | 0.4500 | 0.7900 | 0.0400 |');
   });
 
+  it('marks a scenario with too few positives or negatives and says why under the table', () => {
+    const small = { ...s, scenarios: { ...s.scenarios, home: { ...s.scenarios.home!, positives: 3, small_sample_reason: '3 positives (fewer than 30): the AUC is too noisy to compare' } } };
+    const text = renderScenarioTable(small, { format: 'text' });
+    expect(text).toMatch(/^home †\s+200\s+3\s+0\.7600/m);
+    expect(text).toMatch(/^search\s+100/m);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('† fewer than 30 positives or negatives in the split: its AUC is too noisy to compare');
+    expect(renderScenarioTable(s, { format: 'text' })).not.toContain('†');
+    const runs = [1, 2].map((seed) => ({ ...run('optmsm', seed, 0.75, 0.45, null), test: small }));
+    const summary = summariseBench(runs);
+    expect(summary.small).toEqual({ home: '3 positives (fewer than 30): the AUC is too noisy to compare' });
+    const md = renderBenchTable(summary, 'markdown');
+    expect(md).toContain('AUC [home] †');
+    expect(md).not.toContain('AUC [search] †');
+    expect(md).toContain('† fewer than 30 positives or negatives');
+  });
+
   it('says "no rows" for an empty scenario', () => {
     const empty = { ...s, scenarios: { gone: { rows: 0, positives: 0, auc: null, logloss: null } } };
     expect(renderScenarioTable(empty, { format: 'text' })).toContain('gone         0          0  n/a (no rows)      n/a');
