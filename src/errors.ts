@@ -23,10 +23,13 @@ export const ERROR_CODES = {
   E_ENGINE_STATE: 'A saved parameter state does not match the model.',
   E_TRAIN_NON_FINITE: 'The loss became NaN or infinite during training.',
   E_TRAIN_CHECKPOINT: 'A checkpoint cannot be written, read or resumed.',
+  E_TRAIN_RESUME_MISMATCH: '--resume with a config, seed, data or code version other than the run was trained with.',
+  E_TRAIN_INTERRUPTED: 'Training stopped on SIGINT or SIGTERM; the last epoch checkpoint is kept for --resume.',
   E_METRICS_BAD_INPUT: 'Predictions given to a metric are not finite (or not in [0, 1] for LogLoss), labels are not 0/1, or lengths differ.',
   E_MODEL_UNKNOWN: 'No model of that name is registered.',
   E_MODEL_CONFIG: 'A model option is invalid for this dataset (e.g. own-combination with K != S).',
   E_RUN_NOT_FOUND: 'A run directory is missing files that the command needs.',
+  E_RUN_EXISTS: 'train into a directory that holds a finished or unfinished run, without --overwrite (or --resume).',
   E_RUN_CHECKSUM: 'A run file does not match the sha256 recorded in the run\'s manifest.json (edited, truncated or copied from another run), or the manifest is missing.',
   E_RUN_INCOMPATIBLE: 'A run\'s model.onnx does not take the inputs its encoder produces, or fails its warm-up prediction (files from different runs).',
   E_SERVE_BAD_REQUEST: 'A prediction request body does not match the schema.',
@@ -72,10 +75,13 @@ export const HTTP_STATUS = {
   E_ENGINE_STATE: 500,
   E_TRAIN_NON_FINITE: 500,
   E_TRAIN_CHECKPOINT: 500,
+  E_TRAIN_RESUME_MISMATCH: 409,
+  E_TRAIN_INTERRUPTED: 503,
   E_METRICS_BAD_INPUT: 422,
   E_MODEL_UNKNOWN: 404,
   E_MODEL_CONFIG: 400,
   E_RUN_NOT_FOUND: 404,
+  E_RUN_EXISTS: 409,
   E_RUN_CHECKSUM: 500,
   E_RUN_INCOMPATIBLE: 500,
   E_SERVE_BAD_REQUEST: 400,
@@ -100,6 +106,8 @@ export interface ErrorDetails {
   expected?: string;
   found?: string;
   hint?: string;
+  /** The exit status the CLI ends with (default 1), e.g. 130 after SIGINT. */
+  exitCode?: number;
 }
 
 export class OptmsmError extends Error {
@@ -108,6 +116,7 @@ export class OptmsmError extends Error {
   readonly expected?: string;
   readonly found?: string;
   readonly hint?: string;
+  readonly exitCode: number;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
@@ -117,6 +126,7 @@ export class OptmsmError extends Error {
     this.expected = details.expected;
     this.found = details.found;
     this.hint = details.hint;
+    this.exitCode = details.exitCode ?? 1;
   }
 
   /** One human line (plus optional detail lines), as the CLI prints it. */

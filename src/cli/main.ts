@@ -19,7 +19,7 @@ function report(error: unknown, debug: boolean): number {
   if (error instanceof OptmsmError) {
     process.stderr.write(`${error.pretty()}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-    return 1;
+    return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`✖ unexpected error: ${message}\n  (run with --debug for the stack; this is a bug in optmsm, please report it)\n`);

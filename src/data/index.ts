@@ -12,6 +12,7 @@ export {
   type PrepareOptions, type PrepareReport, type PreparedDataset, type StoredPrepared, type EncodeFileOptions,
 } from './prepare.js';
 export { readRows, readSplit, type StoredDataset } from './store.js';
+export { datasetFingerprint } from './fingerprint.js';
 export { ratioSplitOf } from './encode/split.js';
 export { registerReader, readerFormats, type BadRow, type FileRows, type Reader, type ReadContext, type ScanOptions } from './readers/index.js';
 export {

@@ -2,7 +2,8 @@
 export { loadRunConfig, parseTrainConfig, resolveRunConfig, runConfigSchema, type RunConfig } from './experiment.js';
 export { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './train-config.js';
 export { evaluateSplit, predictColumns, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
-export { codeVersion, defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
+export { defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
+export { codeVersion } from './code-version.js';
 export {
   checkModelInputs, evaluateFile, loadRun, modelFeeds, modelInputs, predictFile, readRun, RUN_FILES, scoreColumns,
   type FilePredictions, type RunFiles, type SavedRun, type SavedRunConfig,

@@ -1,20 +1,21 @@
 // One training run from a run config to a finished run directory: the resolved config, the feature encoder, the
 // best weights, the self-contained inference model.onnx, the epoch log and metrics.json.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type PreparedDataset, prepareDataset } from '../data/index.js';
+import { datasetFingerprint, type PreparedDataset, prepareDataset } from '../data/index.js';
 import { exportModel } from '../engine/index.js';
 import { getModel, resolveModelConfig } from '../models/index.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import { codeVersion } from './code-version.js';
 import type { RunConfig } from './experiment.js';
 import { writeManifest } from './manifest.js';
 import { oracleOf } from './oracle.js';
 import { writeRunReport } from './report-html.js';
+import { checkResumable, claimRunDir, type RunIdentity } from './run-record.js';
 import { RUN_FILES, writeRunMetrics } from './saved-run.js';
 import type { TrainConfig } from './train-config.js';
-import { evaluateSplit, saveAtomic, type TrainResult, trainModel } from './trainer.js';
+import { evaluateSplit, hasCheckpoint, saveAtomic, type TrainResult, trainModel } from './trainer.js';
 
 /** Bins of the test split's reliability curve in metrics.json (and the run report's reliability diagram). */
 const RELIABILITY_BINS = 10;
@@ -28,7 +29,12 @@ export interface RunOptions {
   seed?: number;
   out: string;
   epochs?: number;
+  /** Continue from the last checkpoint in `out`; anything that differs from the run's record is an error. */
   resume?: boolean;
+  /** Replace a finished or unfinished run in `out` (without it, training into one is an error). */
+  overwrite?: boolean;
+  /** The command that resumes the run, printed when SIGINT or SIGTERM stops it. */
+  resumeCommand?: string;
   /** An already prepared dataset (bench reuses one for every run). */
   data?: PreparedDataset;
   log?: (line: string) => void;
@@ -53,15 +59,6 @@ export async function loadData(config: RunConfig, log?: (line: string) => void):
   return prepareDataset(config.dataset, { log });
 }
 
-/** The git commit of the code (short), or 'unknown' outside a git checkout. */
-export function codeVersion(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const { config } = options;
   const log = options.log ?? (() => {});
@@ -70,12 +67,27 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const train: TrainConfig = options.epochs ? { ...config.train, epochs: options.epochs } : config.train;
   const dir = resolve(options.out);
   mkdirSync(dir, { recursive: true });
+  claimRunDir(dir, { resume: options.resume === true, overwrite: options.overwrite === true });
 
   const modelConfig = { ...(config.models[model] ?? {}), ...(options.modelOverrides ?? {}) };
-  resolveModelConfig(getModel(model), modelConfig); // a bad model name or option fails before the data is read
+  // A bad model name or option fails before the data is read.
+  const resolvedModelConfig = resolveModelConfig(getModel(model), modelConfig);
   const data = options.data ?? (await loadData(config, log));
+  const version = codeVersion();
+  const { source: _source, files: _files, ...dataset } = config.dataset;
+  const identity: RunIdentity = {
+    model, variant: options.variant, seed, model_config: resolvedModelConfig, train_resolved: train, dataset,
+    data_fingerprint: datasetFingerprint(data), code_version: version,
+  };
+  const resume = options.resume === true && hasCheckpoint(dir);
+  if (resume) checkResumable(dir, identity);
+  else {
+    writeJsonAtomicSync(join(dir, RUN_FILES.config), {
+      ...identity, train: config.trainRaw, dataset_file: config.datasetFile, files: config.dataset.files, fields: data.fields, scenarios: data.scenarios,
+    });
+  }
   const result = await trainModel({
-    data, model, modelConfig, train, seed, dir, resume: options.resume, log, progress: options.progress,
+    data, model, modelConfig, train, seed, dir, resume, resumeCommand: options.resumeCommand, log, progress: options.progress,
   });
   const test = await evaluateSplit(result.engine, data, data.test, train, { reliabilityBins: RELIABILITY_BINS });
   const oracle = oracleOf(data, config.dataset.oracleColumn, data.test);
@@ -93,21 +105,6 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     },
   );
   writeFileAtomicSync(join(dir, RUN_FILES.model), onnx);
-  const version = codeVersion();
-  writeJsonAtomicSync(join(dir, RUN_FILES.config), {
-    model,
-    variant: options.variant,
-    seed,
-    model_config: result.modelConfig,
-    train: config.trainRaw,
-    train_resolved: train,
-    dataset: config.dataset,
-    dataset_file: config.datasetFile,
-    data_fingerprint: data.report.cacheEntry,
-    fields: data.fields,
-    scenarios: data.scenarios,
-    code_version: version,
-  });
   writeManifest(dir, version);
   const metrics: RunMetrics & { epochs_run: number; skipped_batches: number; best_epoch_defined: boolean } = {
     model,

@@ -27,6 +27,8 @@ export interface TrainOptions {
   /** Checkpoints and the JSON-lines log go here. */
   dir: string;
   resume?: boolean;
+  /** The command that resumes this run, printed when SIGINT or SIGTERM stops it (default: "the same command with --resume"). */
+  resumeCommand?: string;
   /** Where progress bars / lines go (default stderr). */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
   log?: (line: string) => void;
@@ -137,6 +139,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const early = new EarlyStopping(train.earlyStopping, state.earlyStopping);
   const jsonl = JsonlLog.open(files.log, { truncate: !options.resume });
   let validation: SplitMetrics | null = null;
+  // SIGINT/SIGTERM stop training between two batches: nothing of the current epoch is written, the checkpoint of
+  // the last finished epoch stays, and the error says how to resume.
+  const stop = new StopSignals();
 
   try {
     for (let epoch = state.epoch; epoch < train.epochs && !early.stopped; epoch++) {
@@ -148,6 +153,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       let step = epoch * stepsPerEpoch;
       const auxSum: Record<string, number> = {};
       for (const batch of batchIterator(data.train, { batchSize: train.batchSize, seed, epoch, fields: data.fields })) {
+        if (stop.signal !== null) {
+          progress.stop();
+          throw interrupted(stop.signal, epoch, state, files.dir, options.resumeCommand);
+        }
         const factor = schedule.factorAt(step, epoch);
         engine.setLearningRate(train.optimizer.lr * factor, sparseBaseLr * factor);
         const result = await trainStepAt(engine, toEngineBatch(batch), epoch, step - epoch * stepsPerEpoch, state.checkpoint);
@@ -180,8 +189,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         earlyStopping: early.getState(),
         schedule: schedule.getState(),
       };
-      writeJsonAtomicSync(files.state, state);
-      if (previous && previous !== checkpoint) rmSync(join(files.dir, previous), { force: true });
       const line = {
         epoch: epoch + 1,
         train_loss: lossRows ? lossSum / lossRows : null,
@@ -194,13 +201,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         improved: decision.improved,
         skipped_batches: engine.skippedSteps,
       };
+      // The log line before the state that counts the epoch: a resume drops lines past the state, never misses one.
       jsonl.append(line);
+      writeJsonAtomicSync(files.state, state);
+      if (previous && previous !== checkpoint) rmSync(join(files.dir, previous), { force: true });
       log(
         `epoch ${epoch + 1}: loss ${fmt(line.train_loss)}, validation AUC ${fmt(validation.auc)} ` +
           `logloss ${fmt(validation.logloss)}${decision.improved ? ' (best)' : ''}, ${Math.round(line.samples_per_second)} samples/s`,
       );
     }
   } finally {
+    stop.release();
     jsonl.close();
   }
 
@@ -236,8 +247,39 @@ async function trainStepAt(engine: EngineModel, batch: EngineBatch, epoch: numbe
   }
 }
 
+/** Records SIGINT and SIGTERM instead of dying on them, until released. */
+class StopSignals {
+  signal: 'SIGINT' | 'SIGTERM' | null = null;
+  private readonly onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    this.signal ??= signal;
+  };
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+  release(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+function interrupted(signal: 'SIGINT' | 'SIGTERM', epoch: number, state: TrainerState, dir: string, resumeCommand: string | undefined): OptmsmError {
+  const resume = resumeCommand ?? 'the same command with --resume';
+  const kept = state.checkpoint
+    ? { location: join(dir, state.checkpoint), found: `the checkpoint after epoch ${state.epoch}`, hint: `resume with: ${resume}` }
+    : { location: dir, found: 'no checkpoint yet (the first epoch had not finished)', hint: `nothing to resume: ${resume} starts from the beginning` };
+  return new OptmsmError('E_TRAIN_INTERRUPTED', `training stopped by ${signal} during epoch ${epoch + 1}; nothing of that epoch was saved`, {
+    ...kept, exitCode: 128 + SIGNAL_NUMBERS[signal],
+  });
+}
+
+/** The run directory's checkpoint folder. */
+export const CHECKPOINT_DIR = 'checkpoints';
+
 function checkpointFiles(dir: string) {
-  const checkpoints = join(dir, 'checkpoints');
+  const checkpoints = join(dir, CHECKPOINT_DIR);
   return {
     dir: checkpoints,
     best: join(checkpoints, 'best.bin'),
@@ -249,6 +291,12 @@ function checkpointFiles(dir: string) {
 /** Whether `dir` holds a training checkpoint that `resume` can continue from. */
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(checkpointFiles(dir).state);
+}
+
+/** The epoch of the checkpoint in `dir`, or null when there is none. */
+export function checkpointEpoch(dir: string): number | null {
+  const { state } = checkpointFiles(dir);
+  return existsSync(state) ? readJsonFileSync(state, trainerStateSchema, { code: 'E_TRAIN_CHECKPOINT', what: 'trainer checkpoint' }).epoch : null;
 }
 
 export function saveAtomic(engine: EngineModel, file: string): void {
