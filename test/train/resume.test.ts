@@ -6,13 +6,14 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MALLOC_SETTINGS } from '../../bin/launch.js';
 import { OptmsmError } from '../../src/errors.js';
 import { loadRun, loadRunConfig, predictFile, runTraining } from '../../src/train/index.js';
 import { writeTinyDataset, writeTinyRunConfig } from '../helpers/tiny-dataset.js';
 
 const quiet = { log: () => {}, progress: { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream };
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/optmsm.js');
+const launcher: string = resolve(dirname(bin), 'launch.js');
+const { MALLOC_SETTINGS } = (await import(launcher)) as { MALLOC_SETTINGS: Record<string, string> };
 /** The files whose bytes must not depend on anything but the data, config, seed and code. */
 const SAME_BITS = ['metrics.json', 'weights.bin', 'model.onnx', 'encoder.json', 'config.json'];
 
