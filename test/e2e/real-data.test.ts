@@ -1,5 +1,5 @@
 // End to end on the real datasets in ../shared/data (licensed: never copied here). Skipped when absent.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,15 @@ describe.skipIf(!existsSync(ml100k))('MovieLens-100k (fixed split)', () => {
     // Three epochs already pass the "below 0.74 means a bug" line; the full run reaches ~0.78 (docs/results.md).
     expect(metrics.test.auc).toBeGreaterThan(0.75);
     for (const s of Object.values(metrics.test.scenarios)) expect(s.auc).toBeGreaterThan(0.72);
+  });
+
+  it('two runs of one seed write the same metrics.json and weights (2 intra-op threads, the helper on)', async () => {
+    const config = loadRunConfig(join(repo, 'configs/experiments/ml100k.yaml'));
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'optmsm-ml100k-same-')));
+    for (const out of dirs) await runTraining({ config, model: 'optmsm', seed: 2022, epochs: 1, out, ...quiet });
+    for (const file of ['metrics.json', 'weights.bin', 'model.onnx']) {
+      expect(readFileSync(join(dirs[0]!, file)).equals(readFileSync(join(dirs[1]!, file))), file).toBe(true);
+    }
   });
 });
 
