@@ -32,6 +32,8 @@ export const SQL = {
   position: '__pos',
   /** The row id in the code table: the position of the row in the input, counted after rows that do not parse. */
   rowId: '__rid',
+  /** The row's position in the input counting the rows that do not parse, which a ratio split hashes. */
+  inputPosition: '__inpos',
   splitCode: '__split',
   labelCode: '__label',
   labelCell: 's_label',

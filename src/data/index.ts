@@ -13,7 +13,7 @@ export {
 } from './prepare.js';
 export { readRows, readSplit, type StoredDataset } from './store.js';
 export { datasetFingerprint } from './fingerprint.js';
-export { ratioSplitOf } from './encode/split.js';
+export { keySplitOf, ratioSplitOf } from './encode/split.js';
 export { registerReader, readerFormats, type BadRow, type FileRows, type Reader, type ReadContext, type ScanOptions } from './readers/index.js';
 export {
   batchIterator, streamBatches, numericMatrix, batchCount, permutation, mulberry32, gatherColumns,

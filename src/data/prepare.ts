@@ -13,6 +13,7 @@ import { DuckSession } from './duck.js';
 import { encodeCodes } from './encode/apply.js';
 import { createCodeTable, createEnums } from './encode/codes.js';
 import { fitEncoder } from './encode/fit.js';
+import { splitColumnOf } from './encode/split.js';
 import { columnRequests, isNumeric, planFields } from './encode/plan.js';
 import { validateData } from './encode/validate.js';
 import type { FeatureEncoder } from './feature-encoder.js';
@@ -134,7 +135,7 @@ async function encodeDataset(
   const reader = readerOf(config.format, groups[0]!.files, `${config.source}: format`);
   const plans = planFields(config);
   const fields = plans.map((p) => p.state);
-  const splitColumn = config.split.kind === 'column' || config.split.kind === 'time' ? config.split.column : null;
+  const splitColumn = splitColumnOf(config.split);
   const requests = columnRequests(fields, config.label, config.extraColumns, false, splitColumn);
   log(`reading ${groups.flatMap((g) => g.files).join(', ')}`);
   const source = await Source.open(session, { reader, csv: config.csv, groups, columns: requests, onBadRow: config.onBadRow });

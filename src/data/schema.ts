@@ -76,6 +76,8 @@ const splitSchema = z.discriminatedUnion('kind', [
     kind: z.literal('ratio'),
     ratios: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
     seed: z.number().int().nonnegative().default(0),
+    key: z.string().min(1).optional()
+      .describe('a column whose value alone decides the split (rows sharing a value share a split); default: the row position in the input'),
   }),
   z.strictObject({
     kind: z.literal('time'),

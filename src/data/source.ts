@@ -4,7 +4,7 @@
 // did not parse, so that any row id can be located (file:line, file#row) and its raw cells read back for errors.
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { OptmsmError } from '../errors.js';
+import { assertInternal, OptmsmError } from '../errors.js';
 import { SQL } from './contracts.js';
 import { DuckSession, ident, listLiteral, literal } from './duck.js';
 import { extensionsOf, type BadRow, type FileRows, type Reader, type ReadContext } from './readers/index.js';
@@ -84,6 +84,11 @@ export class Source {
     return this.ctx.onBadRow;
   }
 
+  /** The distinct file columns read. */
+  get readColumns(): string[] {
+    return [...new Set(this.columns.map((c) => c.column))];
+  }
+
   has(alias: string): boolean {
     return this.columns.some((c) => c.alias === alias);
   }
@@ -157,7 +162,7 @@ export class Source {
     const types = new Map<string, string>(reader.parsesTypes ? numbers.map((n) => [n, 'DOUBLE']) : []);
     for (const [col, e] of parsedAsEnum) types.set(col, e);
     const position = pass.kind === 'second' && pass.position;
-    const keep = reader.keep(this.ctx, [...new Set(this.columns.map((c) => c.column))]);
+    const keep = reader.keep(this.ctx, this.readColumns);
     return this.groups.map((g, gi) => {
       const cols = [`${gi}::UTINYINT AS ${SQL.group}`, `${fileIndex} AS ${SQL.file}`, ...this.columns.map(select)];
       // The row's position in the whole input: its file's first row id plus its row number in the file.
@@ -173,7 +178,7 @@ export class Source {
     let first = 0;
     for (const [gi, g] of this.groups.entries()) {
       const local = new Map(g.files.map((_, k) => [k, rowsPerFile.get(first + k) ?? 0]));
-      bad.push(...(await this.reader.rejected(this.ctx, `${rejects}${gi}`, g.files, local)));
+      bad.push(...(await this.reader.rejected(this.ctx, `${rejects}${gi}`, g.files, local, this.readColumns)));
       first += g.files.length;
     }
     if (bad.length > 0 && this.onBadRow === 'error') {
@@ -202,6 +207,18 @@ export class Source {
 
   get rows(): number {
     return this.files.reduce((s, f) => s + f.rows, 0);
+  }
+
+  /** For each skipped row, in input order, the row id of the first parsed row after it (rows that parsed before it). */
+  async skippedRowIds(): Promise<number[]> {
+    const out: number[] = [];
+    for (const f of this.files) {
+      const bad = this.skipped.filter((b) => b.file === f.path);
+      if (bad.length === 0) continue;
+      assertInternal(this.reader.rowsBefore !== undefined, `reader '${this.reader.format}' rejects rows but cannot count the rows before them`);
+      for (const n of await this.reader.rowsBefore(this.ctx, f.path, bad)) out.push(f.firstRid + n);
+    }
+    return out;
   }
 
   private fileOf(rid: number): { file: FileRows; index: number } {

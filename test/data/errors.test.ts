@@ -90,7 +90,7 @@ describe('bad data files', () => {
     expect(skipped.train.rows).toBe(2);
   });
 
-  it('JSONL lines that do not parse: an error naming the file, or skipped and counted', async () => {
+  it('JSONL lines that do not parse: an error naming file:line, or skipped and reported with their lines', async () => {
     const lines = GOOD.map((l) => {
       const [a, x, sc, y, sp] = l.split(',');
       return JSON.stringify({ a, x: Number(x), s: sc, y: Number(y), sp });
@@ -98,10 +98,12 @@ describe('bad data files', () => {
     const text = `${lines[0]}\nthis is not json\n${lines.slice(1).join('\n')}\n`;
     const e = await optmsmError(() => prepareDataset(dataset('bad.jsonl', text), { cache: false }));
     expect(e.code).toBe('E_DATA_BAD_ROW');
-    expect(e.message).toContain('bad.jsonl');
+    expect(e.message).toBe(`1 row of ${join(dir, 'bad.jsonl')} do not parse`);
+    expect(e.location).toBe(`${join(dir, 'bad.jsonl')}:2`);
+    expect(e.found).toMatch(/bad\.jsonl:2: not JSON \(/);
     const skipped = await prepareDataset(dataset('bad2.jsonl', text, { on_bad_row: 'skip' }), { cache: false });
     expect(skipped.report.skippedRows).toBe(1);
-    expect(skipped.report.badRows[0]!.message).toBe('1 lines are not JSON objects');
+    expect(skipped.report.badRows[0]).toMatchObject({ line: 2, column: null });
     expect(skipped.train.rows + skipped.validation.rows + skipped.test.rows).toBe(4);
   });
 

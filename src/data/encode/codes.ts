@@ -12,7 +12,7 @@ import { labelRuleSql, type LabelRule } from '../label-rule.js';
 import type { SplitSpec } from '../schema.js';
 import type { Source } from '../source.js';
 import { isNumeric } from './plan.js';
-import { SPLIT_MACROS, splitSql } from './split.js';
+import { SPLIT_MACROS, splitSql, splitsByPosition } from './split.js';
 
 /** One field's distinct values (all rows, first-pass order: code c is values[c]) and how they become codes. */
 export interface EnumInfo {
@@ -44,7 +44,6 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
     const files = source.allFiles;
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${files.length === 1 ? files[0] : `${files.length} files`}: ${duckMessage(e)}`, {
       location: files[0],
-      hint: source.onBadRow === 'error' && source.reader.format === 'jsonl' ? 'on_bad_row: skip ignores lines that do not parse (they are counted)' : undefined,
     });
   }
   const [listed] = await session.rows(`SELECT * FROM ${lists}`);
@@ -118,9 +117,9 @@ export async function createCodeTable(
     return `coalesce(enum_code(${token === null ? cell : `CAST(${cell}[${token}] AS ${e.type})`}), ${none})::${codeType(i)}`;
   };
   const labelSql = source.has(SQL.labelCell) ? labelRuleSql(label, `TRY_CAST(${SQL.labelCell} AS DOUBLE)`) : '0';
-  const ratio = split?.kind === 'ratio';
+  const byPosition = splitsByPosition(split);
   const cols = [`(${labelSql})::UTINYINT AS ${SQL.labelCode}`];
-  if (!ratio) cols.push(`(${splitSql(split, SQL.rowId)})::UTINYINT AS ${SQL.splitCode}`);
+  if (!byPosition) cols.push(`(${splitSql(split, SQL.rowId)})::UTINYINT AS ${SQL.splitCode}`);
   fields.forEach((f, i) => {
     if (f.source === 'scenario' || f.source === 'categorical') cols.push(`${lookup(i, null)} AS ${codeAlias(i)}`);
     else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, k)} AS ${tokenCodeAlias(i, k)}`);
@@ -136,7 +135,37 @@ export async function createCodeTable(
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
   }
   const view = `${table}_v`;
-  // The row id is the row's position in the code table (which keeps input order); the ratio split hashes it.
-  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS ${SQL.rowId}, *${ratio ? `, (${splitSql(split, 'rowid')})::UTINYINT AS ${SQL.splitCode}` : ''} FROM ${table}`);
+  // The row id is the row's position in the code table (which keeps input order). A position split hashes the
+  // input position, which counts the rows that did not parse too: the row id plus the skipped rows before it.
+  const position = byPosition && source.skipped.length > 0 ? await addInputPositions(session, source, table) : 'rowid';
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS ${SQL.rowId}, *${byPosition ? `, (${splitSql(split, position)})::UTINYINT AS ${SQL.splitCode}` : ''} FROM ${table}`);
   return view;
+}
+
+/**
+ * Adds SQL.inputPosition to the code table: the row id plus the number of skipped rows before the row, through an
+ * ASOF join on the row ids where that count steps up, the table rewritten in row-id order (only when rows were
+ * skipped). Returns the column's name.
+ */
+async function addInputPositions(session: DuckSession, source: Source, table: string): Promise<string> {
+  // After skipped row j come the parsed rows from before[j] on: the count steps up there.
+  const before = await source.skippedRowIds();
+  const at: number[] = [];
+  const count: number[] = [];
+  before.forEach((rid, j) => {
+    if (at[at.length - 1] === rid) count[count.length - 1] = j + 1;
+    else {
+      at.push(rid);
+      count.push(j + 1);
+    }
+  });
+  const steps = `${table}_steps`;
+  await session.run(`CREATE TABLE ${steps} AS SELECT unnest([${at.join(', ')}])::BIGINT AS at, unnest([${count.join(', ')}])::BIGINT AS skipped`);
+  await session.run(
+    `CREATE TABLE ${table}_p AS SELECT c.* EXCLUDE (r), (c.r + coalesce(s.skipped, 0))::BIGINT AS ${SQL.inputPosition}
+     FROM (SELECT rowid AS r, * FROM ${table}) c ASOF LEFT JOIN ${steps} s ON c.r >= s.at ORDER BY c.r`);
+  await session.run(`DROP TABLE ${table}`);
+  await session.run(`DROP TABLE ${steps}`);
+  await session.run(`ALTER TABLE ${table}_p RENAME TO ${table}`);
+  return SQL.inputPosition;
 }

@@ -4,7 +4,7 @@
 import { OptmsmError } from '../../errors.js';
 import { duckMessage, listLiteral, literal } from '../duck.js';
 import type { CsvOptions } from '../schema.js';
-import { lineOfRow, readLine } from './lines.js';
+import { lineOfRow, readLine, rowLinesBefore } from './lines.js';
 import { EMPTY_CELL, type BadRow, type Reader, type ReadContext, type ScanOptions } from './reader.js';
 import { CONTENT_NAMES, sniff } from './sniff.js';
 
@@ -86,6 +86,12 @@ export const csvReader: Reader = {
       bad.push({ file: String(r.file), line: Number(r.line), column: r.col === null ? null : String(r.col), message: String(r.msg) });
     }
     return bad;
+  },
+
+  async rowsBefore(ctx, file, bad) {
+    const lines = rowLinesBefore(file, bad.map((b) => b.line), { quote: ctx.csv.quote, escape: ctx.csv.escape, headerLines: headerLines(ctx), whitespaceIsBlank: false });
+    // The bad rows before each one are among the lines counted, but did not parse.
+    return lines.map((n, j) => n - j);
   },
 
   locate: (ctx, file, index, skipped) => `${file.path}:${lineOfRow(file.path, index, headerLines(ctx), skipped)}`,

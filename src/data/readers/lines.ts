@@ -62,3 +62,52 @@ export function countNonBlankLines(file: string): number {
     closeSync(fd);
   }
 }
+
+/**
+ * For each of `lines` (ascending 1-based logical line numbers, as DuckDB's CSV reader counts them: a newline inside
+ * a quoted cell does not end a line, empty lines count), the number of lines after the first `headerLines` and
+ * before it that hold anything (blank ones hold no row). `quote` '' means no quoting; `escape` null means the
+ * quote doubles itself. With `whitespaceIsBlank`, lines of spaces and tabs are blank too (JSONL).
+ */
+export function rowLinesBefore(
+  file: string, lines: readonly number[], options: { quote: string; escape: string | null; headerLines: number; whitespaceIsBlank: boolean },
+): number[] {
+  const quote = options.quote === '' ? -1 : Buffer.from(options.quote)[0]!;
+  const escape = options.escape === null || options.escape === options.quote ? -1 : Buffer.from(options.escape)[0]!;
+  const out: number[] = [];
+  let line = 1;
+  let rows = 0;
+  let filled = false;
+  let quoted = false;
+  let escaped = false;
+  const startLine = () => {
+    while (out.length < lines.length && lines[out.length] === line) out.push(rows);
+  };
+  startLine();
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let position = 0; out.length < lines.length; ) {
+      const got = readSync(fd, buf, 0, buf.length, position);
+      if (got === 0) break;
+      position += got;
+      for (let i = 0; i < got && out.length < lines.length; i++) {
+        const b = buf[i]!;
+        if (escaped) escaped = false;
+        else if (quoted && b === escape) escaped = true;
+        else if (b === quote) quoted = !quoted;
+        else if (b === 10 && !quoted) {
+          if (filled && line > options.headerLines) rows++;
+          line++;
+          filled = false;
+          startLine();
+          continue;
+        }
+        if (b !== 13 && !(options.whitespaceIsBlank && (b === 32 || b === 9))) filled = true;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}

@@ -60,8 +60,16 @@ export interface Reader {
   scan(ctx: ReadContext, files: readonly string[], options: ScanOptions): string;
   /** A condition that drops rows the reader turned into all-NULL rows instead of rejecting them, or null. */
   keep(ctx: ReadContext, columns: readonly string[]): string | null;
-  /** After the first pass: the rows that did not parse, in file and line order. */
-  rejected(ctx: ReadContext, rejects: string, files: readonly string[], rowsPerFile: ReadonlyMap<number, number>): Promise<BadRow[]>;
+  /**
+   * After the first pass: the rows that did not parse, in file and line order. `rowsPerFile` counts the rows that
+   * did, by index into `files`; `columns` are the columns the schema reads.
+   */
+  rejected(ctx: ReadContext, rejects: string, files: readonly string[], rowsPerFile: ReadonlyMap<number, number>, columns: readonly string[]): Promise<BadRow[]>;
+  /**
+   * For each of `bad` (rows of `file` that did not parse, in line order), how many rows of the file that parsed
+   * come before it. Needed by readers whose `rejected` can return rows (a position split counts them).
+   */
+  rowsBefore?(ctx: ReadContext, file: string, bad: readonly BadRow[]): Promise<number[]>;
   /** Where row `index` (0-based, among the rows that parsed) of `file` is: file:line or file#row N. */
   locate(ctx: ReadContext, file: FileRows, index: number, skipped: readonly BadRow[]): string;
   /** The raw text of one cell (error path only; it reads the file again). */
