@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   E_DATA_MISSING_COLUMN: 'A column named in the schema is not in the file.',
   E_DATA_BAD_ROW: 'A row does not parse as the schema says.',
   E_DATA_BAD_LABEL: 'A label value is not 0/1 (or the label rule cannot be evaluated).',
+  E_DATA_ONE_CLASS: 'The label (a 0/1 column or a rule) has one class only in the training split: nothing to learn.',
   E_DATA_BAD_NUMERIC: 'A numeric feature is NaN, empty or not a number and has no fill rule.',
   E_DATA_TOO_MANY_SCENARIOS: 'The scenario column has more distinct values than the configured bound.',
   E_DATA_UNKNOWN_SCENARIO: 'A row at prediction time has a scenario value the model was not trained on.',
@@ -64,6 +65,7 @@ export const HTTP_STATUS = {
   E_DATA_MISSING_COLUMN: 422,
   E_DATA_BAD_ROW: 422,
   E_DATA_BAD_LABEL: 422,
+  E_DATA_ONE_CLASS: 422,
   E_DATA_BAD_NUMERIC: 422,
   E_DATA_TOO_MANY_SCENARIOS: 422,
   E_DATA_UNKNOWN_SCENARIO: 422,
@@ -149,7 +151,18 @@ export interface ZodErrorContext {
   prefix?: string;
   /** What an unknown key should have been, e.g. "only the keys documented in docs/data.md". */
   knownKeys?: string;
+  /** The value that was validated: a wrong choice (an enum value, a `kind`) is then named beside the allowed ones. */
+  input?: unknown;
 }
+
+/** The value at `path` inside `input`, or undefined. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : v === undefined ? '(missing)' : JSON.stringify(v));
 
 /**
  * The first issue of a failed schema parse at an edge (configs, flags, request bodies) as one OptmsmError that
@@ -171,6 +184,15 @@ export function fromZodError(error: ZodError, context: ZodErrorContext): OptmsmE
   }
   const path = at(issue.path);
   const more = count > 1 ? ` (and ${count - 1} more problems)` : '';
+  // A value outside a fixed set (an enum, a literal, the discriminator of a union such as a feature's `kind`).
+  const choices = issue.code === 'invalid_value' ? issue.values : issue.code === 'invalid_union' ? (issue as { options?: readonly unknown[] }).options : undefined;
+  if (choices !== undefined && choices.length > 0 && context.input !== undefined) {
+    const found = shown(valueAt(context.input, issue.path));
+    const allowed = `one of ${choices.map(shown).join(', ')}`;
+    return new OptmsmError('E_CONFIG_INVALID', `${label}: ${path || '(root)'}: ${found} is not ${allowed}${more}`, {
+      location: where(path), expected: allowed, found,
+    });
+  }
   return new OptmsmError('E_CONFIG_INVALID', `${label}: ${path || '(root)'}: ${issue.message}${more}`, {
     location: where(path),
     expected: issue.message,

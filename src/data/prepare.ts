@@ -145,6 +145,7 @@ async function encodeDataset(
   const strictNumerics = plans.flatMap((p, i) => (isNumeric(p.state) && p.spec?.kind === 'numeric' && p.spec.fill === null ? [{ field: i, column: p.state.column }] : []));
   const counts = await validateData(session, source, codes, {
     split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
+    labelAt: `${config.source}: label`,
   });
   const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
@@ -256,7 +257,7 @@ export async function encodeFile(encoder: FeatureEncoder, file: string, options:
     const codes = await createCodeTable(session, source, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
     const strictNumerics = fields.flatMap((f, i) => (isNumeric(f) && f.fill === null ? [{ field: i, column: f.column }] : []));
     const [rows] = await validateData(session, source, codes, {
-      split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column,
+      split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column, labelAt: null,
     });
     const sink = new MemorySink(encoder.fields, encoder.state.extraColumns, rows!);
     await encodeCodes(session, codes, source, encoder, enums, () => sink);

@@ -193,7 +193,7 @@ export type DatasetConfig = Omit<ParsedConfig, 'label' | 'split'> & {
 /** Validates a parsed config object; `source` names it in errors and `baseDir` anchors relative paths. */
 export function parseDatasetConfig(raw: unknown, source: string, baseDir: string): DatasetConfig {
   const result = datasetConfigSchema.safeParse(raw);
-  if (!result.success) throw fromZodError(result.error, { file: source, knownKeys: 'only the keys documented in docs/data.md' });
+  if (!result.success) throw fromZodError(result.error, { file: source, knownKeys: 'only the keys documented in docs/data.md', input: raw });
   const c = result.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const files = Array.isArray(c.files)

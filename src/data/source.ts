@@ -186,7 +186,7 @@ export class Source {
       throw new OptmsmError('E_DATA_BAD_ROW', `${bad.length} row${bad.length > 1 ? 's' : ''} of ${b.file} do not parse${b.column ? ` (column '${b.column}')` : ''}`, {
         location: `${b.file}:${b.line}`,
         found: bad.slice(0, 5).map((r) => `${r.file}:${r.line}${r.column ? ` [${r.column}]` : ''}: ${r.message}`).join('\n            '),
-        hint: 'fix the rows, or set on_bad_row: skip to drop them (they are counted and reported)',
+        hint: this.mostlyNotNumbers(bad, rowsPerFile) ?? 'fix the rows, or set on_bad_row: skip to drop them (they are counted and reported)',
       });
     }
     let offset = 0;
@@ -203,6 +203,19 @@ export class Source {
       }
     }
     this.skipped = bad;
+  }
+
+  /** A hint when most rows fail in one numeric column: the column holds categories, not numbers. */
+  private mostlyNotNumbers(bad: readonly BadRow[], rowsPerFile: ReadonlyMap<number, number>): string | null {
+    const total = bad.length + [...rowsPerFile.values()].reduce((a, n) => a + n, 0);
+    for (const c of this.columns) {
+      if (c.type !== 'number') continue;
+      const n = bad.filter((b) => b.column === c.column).length;
+      if (n * 2 < total) continue;
+      return `most values of '${c.column}' (${n} of ${total} rows) are not numbers: if it holds categories, declare ${c.purpose} `
+        + `with kind: categorical (on_bad_row: skip would drop ${Math.round((100 * n) / total)}% of the rows)`;
+    }
+    return null;
   }
 
   get rows(): number {

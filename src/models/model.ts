@@ -87,6 +87,7 @@ export function resolveModelConfig(definition: ModelDefinition, raw: unknown = {
       name: `model '${definition.name}'`,
       prefix: 'model',
       knownKeys: Object.keys(definition.config.shape).join(', '),
+      input: raw ?? {},
     });
   }
   return parsed.data as Record<string, unknown>;

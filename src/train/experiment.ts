@@ -42,7 +42,7 @@ export interface RunConfig {
 
 export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   const parsed = trainConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw fromZodError(parsed.error, { file, prefix: 'train' });
+  if (!parsed.success) throw fromZodError(parsed.error, { file, prefix: 'train', input: raw ?? {} });
   return parsed.data;
 }
 
@@ -73,7 +73,7 @@ export function resolveRunConfig(raw: unknown, source: string, baseDir: string, 
     };
   }
   const parsed = runConfigSchema.safeParse(raw);
-  if (!parsed.success) throw fromZodError(parsed.error, { file: source, knownKeys: Object.keys(runConfigSchema.shape).join(', ') });
+  if (!parsed.success) throw fromZodError(parsed.error, { file: source, knownKeys: Object.keys(runConfigSchema.shape).join(', '), input: raw });
   const run = parsed.data;
   const datasetFile = typeof run.dataset !== 'string' ? source : isAbsolute(run.dataset) ? run.dataset : resolve(baseDir, run.dataset);
   const dataset = typeof run.dataset === 'string'

@@ -129,9 +129,14 @@ describe('the CLI stopped in the middle of an epoch', () => {
     const child = spawn(process.execPath, [bin, ...train(out)], { env: { ...process.env, CI: 'true', ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, sig) => done({ code, signal: sig })));
+    let ended = false;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, sig) => {
+      ended = true;
+      done({ code, signal: sig });
+    }));
     const log = join(out, 'log.jsonl');
     while (!(existsSync(log) && readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length >= 1)) {
+      if (ended) throw new Error(`optmsm train ended before its first epoch: ${stderr}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, 150));

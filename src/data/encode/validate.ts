@@ -6,6 +6,7 @@ import { codeAlias, OUTSIDE_SPLIT, SCENARIO_FIELD, SPLIT_CODE, SQL } from '../co
 import type { DuckSession } from '../duck.js';
 import type { LabelRule } from '../label-rule.js';
 import { SPLITS, type SplitSpec } from '../schema.js';
+import { EMPTY_CELL } from '../readers/index.js';
 import type { Source } from '../source.js';
 
 export interface Checks {
@@ -15,6 +16,8 @@ export interface Checks {
   strictNumerics: { field: number; column: string }[];
   maxScenarios: number | null;
   scenarioColumn: string;
+  /** Where the label is configured, for the one-class check of the training split; null: no check (prediction). */
+  labelAt: string | null;
 }
 
 /** Validates the whole input; returns rows per split (train, validation, test). */
@@ -26,6 +29,8 @@ export async function validateData(session: DuckSession, source: Source, codes: 
     `count_if(${SQL.splitCode} = ${OUTSIDE_SPLIT})::DOUBLE AS nbad`,
     `${hasLabel ? `count_if(${SQL.labelCode} IS NULL)` : '0'}::DOUBLE AS nlabel`,
     `count(DISTINCT ${codeAlias(SCENARIO_FIELD)})::DOUBLE AS nscn`,
+    `count_if(${SQL.splitCode} = ${SPLIT_CODE.train} AND ${SQL.labelCode} = 1)::DOUBLE AS train_pos`,
+    `count_if(${SQL.splitCode} = ${SPLIT_CODE.train} AND ${SQL.labelCode} = 0)::DOUBLE AS train_neg`,
     ...checks.strictNumerics.map((c, i) => `count_if(NOT isfinite(${codeAlias(c.field)}))::DOUBLE AS num${i}`),
   ];
   const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes}`);
@@ -60,8 +65,13 @@ export async function validateData(session: DuckSession, source: Source, codes: 
   for (const [i, c] of checks.strictNumerics.entries()) {
     if (a(`num${i}`) === 0) continue;
     const f = await first(`NOT isfinite(${codeAlias(c.field)})`, c.column);
-    throw new OptmsmError('E_DATA_BAD_NUMERIC', `${rowsHave(a(`num${i}`))} an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
-      location: f.at, expected: 'a finite number', found: f.value, hint: `add fill: <number> | mean | median to the feature reading '${c.column}'`,
+    const n = a(`num${i}`);
+    const mostly = n * 2 >= a('n') && f.value !== EMPTY_CELL;
+    throw new OptmsmError('E_DATA_BAD_NUMERIC', `${rowsHave(n)} an empty, NaN or infinite value in numeric column '${c.column}', which has no fill rule`, {
+      location: f.at, expected: 'a finite number', found: f.value,
+      hint: mostly
+        ? `most values of '${c.column}' (${n} of ${a('n')} rows) are not numbers: if it holds categories, declare it with kind: categorical`
+        : `add fill: <number> | mean | median to the feature reading '${c.column}'`,
     });
   }
   if (checks.maxScenarios !== null && a('nscn') > checks.maxScenarios) {
@@ -69,6 +79,9 @@ export async function validateData(session: DuckSession, source: Source, codes: 
       location: `${source.files[0]!.path}: ${checks.scenarioColumn}`, expected: `at most ${checks.maxScenarios}`, found: String(a('nscn')),
       hint: 'check that `scenario:` names the right column, or raise scenario.max_scenarios',
     });
+  }
+  if (hasLabel && checks.labelAt !== null && a('n_train') > 0 && (a('train_pos') === 0 || a('train_neg') === 0)) {
+    throw await oneClass(session, source, checks.label, checks.labelAt, a('train_pos'), a('train_neg'));
   }
   const counts = SPLITS.map((s) => a(`n_${s}`));
   if (checks.split !== null) {
@@ -81,4 +94,22 @@ export async function validateData(session: DuckSession, source: Source, codes: 
     });
   }
   return counts;
+}
+
+/** A label with one class in the training split: nothing to learn. Names the rule, the counts and the values seen. */
+async function oneClass(session: DuckSession, source: Source, label: LabelRule, at: string, positives: number, negatives: number): Promise<OptmsmError> {
+  const value = `TRY_CAST(${SQL.labelCell} AS DOUBLE)`;
+  const [r] = await session.rows(`SELECT min(${value})::DOUBLE AS lo, max(${value})::DOUBLE AS hi FROM (${source.relation({ kind: 'second', enumTypes: new Map(), position: false })})`);
+  const lo = Number(r!.lo);
+  const hi = Number(r!.hi);
+  const what = label.rule ? `the label rule '${label.text}'` : `the label column '${label.column}'`;
+  const count = (n: number, one: string) => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
+  const hint = label.rule === null
+    ? `every training row of '${label.column}' is ${positives === 0 ? 0 : 1}: check the split, or that the label names the right column`
+    : lo >= 0 && hi <= 1
+      ? `'${label.column}' is a 0/1 column already: write label: ${label.column}`
+      : `the rule must hold for some training rows and not for others: choose its threshold within that range`;
+  return new OptmsmError('E_DATA_ONE_CLASS', `${what} gives ${count(positives, 'positive')} and ${count(negatives, 'negative')} in the training split`, {
+    location: at, expected: 'both classes among the training rows', found: `values of '${label.column}' from ${lo} to ${hi}`, hint,
+  });
 }

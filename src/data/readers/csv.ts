@@ -4,7 +4,7 @@
 import { OptmsmError } from '../../errors.js';
 import { duckMessage, listLiteral, literal } from '../duck.js';
 import type { CsvOptions } from '../schema.js';
-import { lineOfRow, readLine, rowLinesBefore } from './lines.js';
+import { lineOfRow, readLine, rowLinesBefore, unclosedQuoteLine } from './lines.js';
 import { EMPTY_CELL, type BadRow, type Reader, type ReadContext, type ScanOptions } from './reader.js';
 import { CONTENT_NAMES, sniff } from './sniff.js';
 
@@ -64,6 +64,15 @@ export const csvReader: Reader = {
       const rows = await ctx.session.rows(`DESCRIBE SELECT * FROM ${readCsv([file], ctx.csv, { types: new Map(), rejects: null, position: false })}`);
       return rows.map((r) => String(r.column_name));
     } catch (e) {
+      // DuckDB's dialect sniffer fails on an unterminated quote without saying where: find it.
+      const line = unclosedQuoteLine(file, ctx.csv.quote, ctx.csv.escape);
+      if (line !== null) {
+        throw new OptmsmError('E_DATA_BAD_ROW', `${file}: the quote (${ctx.csv.quote}) opened at line ${line} is never closed`, {
+          location: `${file}:${line}`, expected: `a closing ${ctx.csv.quote} in the same cell`,
+          found: readLine(file, line).slice(0, 120),
+          hint: 'close the quote, or set csv.quote / csv.escape in the dataset config to the dialect of the file',
+        });
+      }
       throw new OptmsmError('E_DATA_BAD_ROW', `cannot read the header of ${file}: ${duckMessage(e)}`, { location: file });
     }
   },

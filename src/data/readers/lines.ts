@@ -111,3 +111,36 @@ export function rowLinesBefore(
   }
   return out;
 }
+
+/** The 1-based line where a quote opens that the file never closes (`escape` null: the quote doubles itself), or null. */
+export function unclosedQuoteLine(file: string, quote: string, escape: string | null): number | null {
+  if (quote === '') return null;
+  const q = Buffer.from(quote)[0]!;
+  const e = escape === null || escape === quote ? -1 : Buffer.from(escape)[0]!;
+  let line = 1;
+  let opened = 0;
+  let quoted = false;
+  let escaped = false;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let position = 0; ; ) {
+      const got = readSync(fd, buf, 0, buf.length, position);
+      if (got === 0) break;
+      position += got;
+      for (let i = 0; i < got; i++) {
+        const b = buf[i]!;
+        if (escaped) escaped = false;
+        else if (quoted && b === e) escaped = true;
+        else if (b === q) {
+          quoted = !quoted;
+          if (quoted) opened = line;
+        }
+        if (b === 10) line++;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return quoted ? opened : null;
+}
