@@ -11,7 +11,7 @@ import type { OracleAuc, RunMetrics } from '../metrics/index.js';
 import { type BenchEntry, entryLabel, runBench, variantEntries } from './bench.js';
 import { writeJsonAtomicSync } from './checkpoint-io.js';
 import { loadRunConfig, parseTrainConfig, type RunConfig, runConfigSchema } from './experiment.js';
-import { mean, pairedTTest } from './stats.js';
+import { mean, pairedTTest, sampleStd } from './stats.js';
 import { writeReport } from './report-html.js';
 import { renderSuiteHtml, renderSuiteMarkdown } from './suite-report.js';
 import { tunedEntries, tuneModel, type TuneOutcome } from './tune.js';
@@ -148,12 +148,6 @@ export interface SuiteResult {
 const runLabel = (r: RunMetrics) => entryLabel({ model: r.model, variant: r.variant });
 const SIGNIFICANCE = 0.05;
 
-function std(xs: number[]): number | null {
-  const m = mean(xs);
-  if (m === null || xs.length < 2) return null;
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
-}
-
 /**
  * Each row's rank among the field: the plain rows (one per model). A variant is ranked against the other models'
  * plain rows, so that it tells where the variant would stand in place of its model. Ties share the mean rank.
@@ -204,12 +198,12 @@ function tableOf(
       ...(first.variant ? { variant: first.variant } : {}),
       seeds: group.length,
       test: {
-        auc: test, std: std([...aucs(label, 'test').values()]), rank: rank.test.get(label) ?? null, best: best('test') === label,
+        auc: test, std: sampleStd([...aucs(label, 'test').values()]), rank: rank.test.get(label) ?? null, best: best('test') === label,
         pVsBest: pVs(label, 'test'),
         gapToOracle: oracle?.auc != null && test !== null ? oracle.auc - test : null,
       },
       validation: {
-        auc: meanOf(label, 'validation'), std: std([...aucs(label, 'validation').values()]),
+        auc: meanOf(label, 'validation'), std: sampleStd([...aucs(label, 'validation').values()]),
         rank: rank.validation.get(label) ?? null, best: best('validation') === label, pVsBest: pVs(label, 'validation'),
       },
       scenarios: Object.fromEntries(scenarios.map((s) => [s, scenarioMean(label, s)])),
