@@ -15,12 +15,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { mulberry32, readConfigFile } from '../data/index.js';
-import { OptmsmError } from '../errors.js';
+import { fromZodError, OptmsmError } from '../errors.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { getModel, resolveModelConfig, type SearchSpace } from '../models/index.js';
 import { type BenchEntry, entryLabel, trainEntries } from './bench.js';
 import { writeJsonAtomicSync } from './checkpoint-io.js';
-import { loadRunConfig, type RunConfig } from './experiment.js';
+import { parseTrainConfig, type RunConfig, runConfigSchema } from './experiment.js';
 import { renderTable } from './report.js';
 import { loadData } from './run.js';
 
@@ -97,8 +97,12 @@ export function tunedEntries(tunedDir: string, models: string[]): BenchEntry[] {
         location: file, hint: 'every model of a tuned table needs its tune (`optmsm tune`), with the same budget',
       });
     }
-    const best = loadRunConfig(file);
-    return { model, variant: 'tuned', overrides: best.models[model] ?? {}, train: best.trainRaw };
+    // Only the model and training options are taken: the dataset is the world's own (best.yaml names it too, so that
+    // `optmsm train --config best.yaml` works, but a tune directory stays usable when that path has moved).
+    const parsed = runConfigSchema.safeParse(readConfigFile(file));
+    if (!parsed.success) throw fromZodError(parsed.error, { file, knownKeys: Object.keys(runConfigSchema.shape).join(', ') });
+    parseTrainConfig(parsed.data.train, file);
+    return { model, variant: 'tuned', overrides: parsed.data.models[model] ?? {}, train: parsed.data.train ?? {} };
   });
 }
 
