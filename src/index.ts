@@ -1,8 +1,8 @@
 // optmsm as a library: the same operations as the `optmsm` command, with typed options and results. Configs are
 // given as a file path or as the object the file would hold; their types are inferred from the Zod schemas that
 // validate them (docs/config.md lists every key), so a typo is a compile error here and a clear E_CONFIG_* error
-// for untyped callers. A new operation (suite, tune) is one more function here, a new model one more registry entry.
-import { resolve } from 'node:path';
+// for untyped callers. A new operation is one more function here, a new model one more registry entry.
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { DatasetConfigInput } from './data/index.js';
 import { modelNames, MODELS } from './models/index.js';
@@ -10,14 +10,21 @@ import type { RunMetrics, SplitMetrics } from './metrics/index.js';
 import { type ListenOptions, type ServeOptionsInput, startServer } from './serve/index.js';
 import {
   benchSeeds, type BenchOutcome, defaultBenchDir, defaultRunDir, evaluateFile, type FilePredictions, loadRun as loadSavedRun,
-  loadRunConfig, predictFile, resolveRunConfig, type RunConfig, type runConfigSchema, runBench, runTraining,
-  type SavedRun, type TrainConfigInput,
+  loadRunConfig, loadSuite, loadVariants, predictFile, resolveRunConfig, type RunConfig, type runConfigSchema, runBench,
+  runSuite, runTraining, type SavedRun, type SuiteOutcome, type TrainConfigInput, tuneModel, type TuneOutcome,
 } from './train/index.js';
 
 export { OptmsmError, type ErrorCode } from './errors.js';
 export { generateSynthetic, type SyntheticOptions, type SyntheticResult, type DatasetConfigInput } from './data/index.js';
 export type { RunMetrics, SplitMetrics, ScenarioMetrics } from './metrics/index.js';
-export type { BenchOutcome, BenchRow, BenchSummary, FilePredictions, RunConfig, SavedRun, TrainConfigInput } from './train/index.js';
+export type {
+  BenchOutcome, BenchRow, BenchSummary, FilePredictions, RunConfig, SavedRun, SuiteOutcome, TrainConfigInput, TuneOutcome,
+} from './train/index.js';
+// The report renderers, for composing a report of your own from the same sections (one self-contained HTML file).
+export {
+  benchReportSections, renderBenchReport, renderRunReport, reportPage, runReportSections, writeReport,
+  type BenchReportInput, type ReportSection, type RunReportInput,
+} from './train/index.js';
 
 /** An experiment config (configs/experiments/*.yaml) as an object: the dataset by path or inline. */
 export type ExperimentConfigInput = Omit<z.input<typeof runConfigSchema>, 'dataset' | 'train'> & {
@@ -115,6 +122,54 @@ export async function bench(options: BenchOptions): Promise<BenchOutcome> {
     config, models: options.models ?? modelNames(), seeds: benchSeeds(config, options.seeds ?? config.seeds.length),
     ablations: options.ablations ?? false, out: options.out ?? defaultBenchDir(config), epochs: options.epochs,
     log: options.log, progress: options.progress,
+  });
+}
+
+export interface TuneOptions extends Logging {
+  config: ConfigInput;
+  model: string;
+  /** Trials of the random search (trial 0 is the defaults); the same budget for every model. */
+  trials: number;
+  /** Training seed of every trial and seed of the search; default the config's first seed. */
+  seed?: number;
+  /** Default runs/tune/<experiment>/<model>. */
+  out?: string;
+  epochs?: number;
+}
+
+/** Random search over a model's and the training options, chosen on validation AUC (`optmsm tune`). */
+export async function tune(options: TuneOptions): Promise<TuneOutcome> {
+  const config = resolveConfig(options.config);
+  return tuneModel({
+    config, model: options.model, trials: options.trials, seed: options.seed, epochs: options.epochs,
+    out: options.out ?? join('runs', 'tune', config.name, options.model), log: options.log, progress: options.progress,
+  });
+}
+
+export interface SuiteOptions extends Logging {
+  /** A suite file (configs/suite/*.yaml): worlds with their role, seeds, training options. */
+  suite: string;
+  out: string;
+  /** Default: every registered model. */
+  models?: string[];
+  /** Number of seeds: the suite's, then the next integers. */
+  seeds?: number;
+  /** Which worlds run; default all. */
+  worlds?: 'tuning' | 'test' | 'all';
+  /** A file with a `variants:` block: extra rows. */
+  variants?: string;
+  /** A suite tune directory (`tune` per world): adds a tuned row per model. */
+  tuned?: string;
+  epochs?: number;
+}
+
+/** A bench per synthetic world of a suite, summarised across worlds (`optmsm suite`). */
+export async function suite(options: SuiteOptions): Promise<SuiteOutcome> {
+  const loaded = loadSuite(options.suite);
+  return runSuite({
+    suite: loaded, models: options.models ?? modelNames(), seeds: benchSeeds(loaded, options.seeds ?? loaded.seeds.length),
+    out: options.out, worlds: options.worlds ?? 'all', variants: options.variants ? loadVariants(options.variants) : [],
+    tunedDir: options.tuned, epochs: options.epochs, log: options.log, progress: options.progress,
   });
 }
 

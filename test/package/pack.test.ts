@@ -82,12 +82,12 @@ describe('npm pack, installed into an empty project', () => {
 
   it('plain Node imports the API; TypeScript sees its types', () => {
     const script = `const m = await import('optmsm');
-const names = ['train', 'evaluate', 'predict', 'loadRun', 'bench', 'serve', 'models', 'generateSynthetic', 'resolveConfig'];
+const names = ['train', 'evaluate', 'predict', 'loadRun', 'bench', 'tune', 'suite', 'serve', 'models', 'generateSynthetic', 'resolveConfig', 'renderRunReport'];
 console.log(JSON.stringify({ functions: names.filter((n) => typeof m[n] === 'function'), models: m.models().map((d) => d.name) }));`;
     const imported = run(process.execPath, ['--input-type=module', '-e', script], app);
     expect(imported.stderr).toBe('');
     const { functions, models } = JSON.parse(imported.stdout);
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(12);
     expect(models).toContain('optmsm');
 
     writeFileSync(join(app, 'typed.ts'), `import { train, type ExperimentConfigInput, type TrainResult } from 'optmsm';
