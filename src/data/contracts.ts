@@ -12,11 +12,10 @@ export const idOf = (valueIndex: number): number => valueIndex + RESERVED_IDS;
 export const tableRows = (values: number): number => values + RESERVED_IDS;
 
 /**
- * The encoder's fields are the scenario field first, then the config's features in order: field
- * SCENARIO_FIELD is always the scenario (a categorical field of scope `specific`), and feature i is field i + 1.
+ * The encoder's fields are the scenario field first, then the config's features in order (a date feature gives
+ * one field per part): field SCENARIO_FIELD is always the scenario, a categorical field of scope `specific`.
  */
 export const SCENARIO_FIELD = 0;
-export const fieldOfFeature = (feature: number): number => feature + 1;
 
 /** Split codes in the code table: the index in SPLITS, and OUTSIDE_SPLIT for a value that names no split. */
 export const SPLIT_CODE: Readonly<Record<SplitName, number>> = { train: 0, validation: 1, test: 2 };

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OptmsmError } from '../errors.js';
+import { DATE_TEXT_FORMS, dateSeconds, datePart, epochDays, PART_VALUES, type DateFrom } from './encoders/date.js';
 import { hashId } from './encoders/hash.js';
 import { bucketId, normalizeValue, type NumericStats } from './encoders/numeric.js';
 import { applyLabelRule, type LabelRule } from './label-rule.js';
@@ -18,6 +19,9 @@ const scope = z.enum(['shared', 'specific']);
 const statsSchema = z.strictObject({
   count: z.number(), min: z.number(), max: z.number(), mean: z.number(), std: z.number(), median: z.number(),
 });
+const dateFrom = z.enum(['text', 'epoch_seconds', 'epoch_milliseconds']);
+/** Set on a numeric or bucketed field read from a date column: its value is days since `reference` (days since 1970-01-01). */
+const daysSchema = z.strictObject({ from: dateFrom, reference: z.number() }).optional();
 const fieldStateSchema = z.discriminatedUnion('source', [
   z.strictObject({
     source: z.literal('scenario'), name: z.string(), column: z.string(), scope: z.literal('specific'),
@@ -34,11 +38,15 @@ const fieldStateSchema = z.discriminatedUnion('source', [
   }),
   z.strictObject({
     source: z.literal('numeric'), name: z.string(), column: z.string(), scope,
-    normalize: z.enum(['none', 'min-max', 'standard', 'log']), stats: statsSchema, fill: z.number().nullable(),
+    normalize: z.enum(['none', 'min-max', 'standard', 'log']), stats: statsSchema, fill: z.number().nullable(), days: daysSchema,
   }),
   z.strictObject({
     source: z.literal('bucket'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
-    boundaries: z.array(z.number()), stats: statsSchema, fill: z.number().nullable(),
+    boundaries: z.array(z.number()), stats: statsSchema, fill: z.number().nullable(), days: daysSchema,
+  }),
+  z.strictObject({
+    source: z.literal('date-part'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
+    part: z.enum(['hour', 'weekday', 'month']), from: dateFrom,
   }),
 ]);
 export type FieldState = z.infer<typeof fieldStateSchema>;
@@ -202,12 +210,14 @@ export class FeatureEncoder {
       }
       return fill;
     };
+    // A days field is given days since 1970-01-01 and counts from its reference.
+    const reference = f.days?.reference ?? 0;
     if (f.source === 'bucket') {
       const boundaries = f.boundaries;
-      return (x) => bucketId(Number.isFinite(x) ? x : missing(x), boundaries);
+      return (x) => bucketId(Number.isFinite(x) ? x - reference : missing(x), boundaries);
     }
     const { normalize, stats } = f;
-    return (x) => Math.fround(normalizeValue(Number.isFinite(x) ? x : missing(x), normalize, stats));
+    return (x) => Math.fround(normalizeValue(Number.isFinite(x) ? x - reference : missing(x), normalize, stats));
   }
 
   /** Encodes raw rows (objects keyed by column) exactly as training did. The label is optional. */
@@ -265,26 +275,44 @@ export class FeatureEncoder {
           for (let k = 0; k < m; k++) ids[r * maxLen + k] = this.categoricalId(i, tokens[k]!);
         };
       }
-      case 'bucket': {
+      case 'date-part': {
         const ids = out.ids[f.name]!;
-        const transform = this.numericTransform(i, () => where(column));
+        const { from, part } = f;
         return (row, r) => {
-          ids[r] = transform(numericValue(row[column]));
+          const seconds = checkedDate(row[column], from, where(column));
+          ids[r] = Number.isNaN(seconds) ? OOV_ID : idOf(datePart(seconds, part));
         };
       }
+      case 'bucket':
       case 'numeric': {
-        const values = out.numeric[f.name]!;
+        const target = f.source === 'bucket' ? out.ids[f.name]! : out.numeric[f.name]!;
         const transform = this.numericTransform(i, () => where(column));
+        const days = f.days;
+        const value = days ? (row: Record<string, unknown>) => epochDays(checkedDate(row[column], days.from, where(column))) : (row: Record<string, unknown>) => numericValue(row[column]);
         return (row, r) => {
-          values[r] = transform(numericValue(row[column]));
+          target[r] = transform(value(row));
         };
       }
     }
   }
 }
 
+/** Seconds of a date cell (NaN when missing); a cell that is not a date is E_DATA_BAD_DATE naming `location`. */
+export function checkedDate(value: unknown, from: DateFrom, location: string): number {
+  const seconds = dateSeconds(value, from);
+  if (seconds === Number.POSITIVE_INFINITY) {
+    throw new OptmsmError('E_DATA_BAD_DATE', `a date column holds '${categoricalString(value)}', which is not a date`, {
+      location, expected: from === 'text' ? DATE_TEXT_FORMS : `a number of ${from === 'epoch_seconds' ? 'seconds' : 'milliseconds'} since 1970-01-01 UTC`,
+      found: categoricalString(value),
+    });
+  }
+  return seconds;
+}
+
 export function fieldInfoOf(f: FieldState, scenarioCount: number): FieldInfo {
   switch (f.source) {
+    case 'date-part':
+      return { name: f.name, kind: 'categorical', scope: f.scope, vocabSize: tableRows(PART_VALUES[f.part]), embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
     case 'numeric':
       return { name: f.name, kind: 'numeric', scope: f.scope, vocabSize: 0, embeddingDim: 0, maxLen: 1, pooling: 'mean' };
     case 'bucket':

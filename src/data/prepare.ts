@@ -14,7 +14,7 @@ import { encodeCodes } from './encode/apply.js';
 import { createCodeTable, createEnums } from './encode/codes.js';
 import { fitEncoder } from './encode/fit.js';
 import { splitColumnOf } from './encode/split.js';
-import { columnRequests, isNumeric, planFields } from './encode/plan.js';
+import { columnRequests, dateChecks, isNumeric, planFields } from './encode/plan.js';
 import { validateData } from './encode/validate.js';
 import type { FeatureEncoder } from './feature-encoder.js';
 import { formatOf, readerFor, type BadRow, type Reader } from './readers/index.js';
@@ -142,10 +142,10 @@ async function encodeDataset(
   const enums = await createEnums(session, source, fields);
   if (source.skipped.length > 0) log(`skipped ${source.skipped.length} rows that do not parse (first: ${source.skipped[0]!.file}:${source.skipped[0]!.line})`);
   const codes = await createCodeTable(session, source, config.split, config.label, fields, enums, config.extraColumns.length);
-  const strictNumerics = plans.flatMap((p, i) => (isNumeric(p.state) && p.spec?.kind === 'numeric' && p.spec.fill === null ? [{ field: i, column: p.state.column }] : []));
+  const strictNumerics = plans.flatMap((p, i) => (isNumeric(p.state) && (p.spec?.kind === 'numeric' || p.spec?.kind === 'date') && p.spec.fill === null ? [{ field: i, column: p.state.column }] : []));
   const counts = await validateData(session, source, codes, {
-    split: config.split, label: config.label, strictNumerics, maxScenarios: config.scenario.maxScenarios, scenarioColumn: config.scenario.column,
-    labelAt: `${config.source}: label`,
+    split: config.split, label: config.label, strictNumerics, dates: dateChecks(fields), maxScenarios: config.scenario.maxScenarios,
+    scenarioColumn: config.scenario.column, labelAt: `${config.source}: label`,
   });
   const rows = { train: counts[0]!, validation: counts[1]!, test: counts[2]! };
   log(`fitting on ${rows.train} training rows`);
@@ -257,7 +257,7 @@ export async function encodeFile(encoder: FeatureEncoder, file: string, options:
     const codes = await createCodeTable(session, source, null, encoder.labelRule, fields, enums, encoder.state.extraColumns.length);
     const strictNumerics = fields.flatMap((f, i) => (isNumeric(f) && f.fill === null ? [{ field: i, column: f.column }] : []));
     const [rows] = await validateData(session, source, codes, {
-      split: null, label: encoder.labelRule, strictNumerics, maxScenarios: null, scenarioColumn: encoder.state.scenario.column, labelAt: null,
+      split: null, label: encoder.labelRule, strictNumerics, dates: dateChecks(fields), maxScenarios: null, scenarioColumn: encoder.state.scenario.column, labelAt: null,
     });
     const sink = new MemorySink(encoder.fields, encoder.state.extraColumns, rows!);
     await encodeCodes(session, codes, source, encoder, enums, () => sink);

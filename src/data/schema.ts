@@ -56,7 +56,24 @@ const multiSchema = z.strictObject({
   embeddingDim: f.embedding_dim ?? null, minCount: f.min_count ?? null, hashBuckets: f.hash_buckets ?? null,
 }));
 
-const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema]);
+const dateSchema = z.strictObject({
+  ...common,
+  kind: z.literal('date'),
+  from: z.enum(['text', 'epoch_seconds', 'epoch_milliseconds']).default('text')
+    .describe('text: YYYY-MM-DD[ hh:mm[:ss[.fff]]] (UTC); or a number of seconds / milliseconds since 1970-01-01 UTC'),
+  parts: z.array(z.enum(['hour', 'weekday', 'month', 'days'])).min(1).default(['hour', 'weekday', 'month', 'days'])
+    .describe('derived fields <name>_<part>: hour, weekday, month (categorical) and days (since the reference, numeric or bucketed)'),
+  reference: z.string().min(1).optional().describe('the date `days` counts from (YYYY-MM-DD); default: the earliest training date'),
+  normalize: normalizeSchema.default('none').describe('of the days part'),
+  buckets: z.number().int().min(2).optional().describe('quantile buckets of the days part, fitted on train'),
+  fill: z.union([z.number(), z.literal('mean'), z.literal('median')]).optional().describe('days for an empty cell'),
+  embedding_dim: z.number().int().positive().optional(),
+}).transform((f) => ({
+  kind: f.kind, name: f.name, column: f.column ?? f.name, scope: f.scope, from: f.from, parts: [...new Set(f.parts)],
+  reference: f.reference ?? null, normalize: f.normalize, buckets: f.buckets ?? null, fill: f.fill ?? null, embeddingDim: f.embedding_dim ?? null,
+}));
+
+const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema, dateSchema]);
 
 const pathsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 const filesSchema = z.union([
@@ -157,7 +174,7 @@ export const datasetConfigSchema = z
       : { column: c.scenario.column, maxScenarios: c.scenario.max_scenarios, embeddingDim: c.scenario.embedding_dim ?? c.embedding_dim },
     split: c.split ?? null,
     onBadRow: c.on_bad_row,
-    features: c.features.map((f) => (f.kind === 'numeric'
+    features: c.features.map((f) => (f.kind === 'numeric' || f.kind === 'date'
       ? { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim }
       : { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim, minCount: f.minCount ?? c.min_count })),
     extraColumns: c.oracle_column === undefined || c.extra_columns.includes(c.oracle_column) ? c.extra_columns : [...c.extra_columns, c.oracle_column],
@@ -178,6 +195,9 @@ export type SyntheticSpec = z.output<typeof syntheticSchema>;
 export type Normalize = z.output<typeof normalizeSchema>;
 /** A registered reader's format name (readers/index.ts). */
 export type DataFormat = string;
+
+/** The fields a feature gives: itself, or for a date feature one field per part, named <name>_<part>. */
+export const fieldNamesOf = (f: FeatureSpec): string[] => (f.kind === 'date' ? f.parts.map((p) => `${f.name}_${p}`) : [f.name]);
 
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
@@ -229,13 +249,15 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
   }
   const names = new Set<string>();
   for (const [i, f] of c.features.entries()) {
-    if (names.has(f.name) || f.name === c.scenario.column) {
-      throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature name '${f.name}' is used twice`, {
-        location: `${source}: features.${i}.name`,
-        expected: 'unique feature names, none equal to the scenario column (it is always a field of its own)',
-      });
+    for (const name of fieldNamesOf(f)) {
+      if (names.has(name) || name === c.scenario.column) {
+        throw new OptmsmError('E_CONFIG_INVALID', `${source}: feature name '${name}' is used twice`, {
+          location: `${source}: features.${i}.name`,
+          expected: 'unique field names (a date feature gives <name>_<part>), none equal to the scenario column (it is always a field of its own)',
+        });
+      }
+      names.add(name);
     }
-    names.add(f.name);
   }
   const label = parseLabelRule(c.label, `${source}: label`);
   for (const [i, f] of c.features.entries()) {

@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import { assertInternal, OptmsmError } from '../errors.js';
 import { SQL } from './contracts.js';
 import { DuckSession, ident, listLiteral, literal } from './duck.js';
+import { dateSecondsSql, type DateFrom } from './encoders/date.js';
 import { extensionsOf, type BadRow, type FileRows, type Reader, type ReadContext } from './readers/index.js';
 import { sniff } from './readers/sniff.js';
 import type { CsvOptions, SplitName } from './schema.js';
@@ -14,8 +15,11 @@ import type { CsvOptions, SplitName } from './schema.js';
 export interface ColumnRequest {
   alias: string;
   column: string;
-  type: 'text' | 'number' | 'tokens';
+  /** text, a number, tokens of a multi cell, or a date (read as seconds since 1970-01-01 UTC, encoders/date.ts). */
+  type: 'text' | 'number' | 'tokens' | 'date';
   separator?: string;
+  /** How a date cell is written. */
+  from?: DateFrom;
   /** Who needs it, for the missing-column message. */
   purpose: string;
   /** Absent columns are allowed (e.g. the label at prediction time). */
@@ -152,6 +156,7 @@ export class Source {
     const select = (c: ColumnRequest): string => {
       const col = ident(c.column);
       if (c.type === 'number') return `${reader.parsesTypes ? col : `TRY_CAST(${col} AS DOUBLE)`} AS ${c.alias}`;
+      if (c.type === 'date') return `${dateSecondsSql(`CAST(${col} AS VARCHAR)`, c.from ?? 'text')} AS ${c.alias}`;
       if (c.type === 'tokens') {
         return `list_filter(list_transform(string_split(CAST(${col} AS VARCHAR), ${literal(c.separator ?? '|')}), lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${c.alias}`;
       }

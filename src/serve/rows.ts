@@ -8,7 +8,7 @@ import { OptmsmError } from '../errors.js';
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** The cell schema of one column, whose type error says what the column takes (never a bare "Invalid input"). */
-function cellSchema(kind: 'categorical' | 'multi' | 'numeric' | 'any', column: string): z.ZodType {
+function cellSchema(kind: 'categorical' | 'multi' | 'numeric' | 'date' | 'any', column: string): z.ZodType {
   const message = (expected: string) => (issue: { input?: unknown }) =>
     issue.input === undefined ? `column '${column}' is missing` : `column '${column}' takes ${expected}`;
   switch (kind) {
@@ -20,6 +20,8 @@ function cellSchema(kind: 'categorical' | 'multi' | 'numeric' | 'any', column: s
       });
     case 'numeric':
       return z.union([z.number(), z.string(), z.null()], { error: message('a number, a numeric string, or null (the fill value)') });
+    case 'date':
+      return z.union([z.string(), z.number(), z.null()], { error: message('a date (text, or a number since 1970-01-01 UTC), or null') });
     case 'any':
       return z.union([scalar, z.null()], { error: message('a string, number, boolean or null') }).optional();
   }
@@ -40,7 +42,8 @@ export function rowContract(encoder: FeatureEncoder, maxRows: number): RowContra
   const required: string[] = [];
   for (const f of encoder.state.fields) {
     if (Object.hasOwn(shape, f.column)) continue; // one raw column can feed several fields
-    if (f.source === 'scenario' || f.source === 'categorical') shape[f.column] = cellSchema('categorical', f.column);
+    if (f.source === 'date-part' || ((f.source === 'numeric' || f.source === 'bucket') && f.days)) shape[f.column] = cellSchema('date', f.column);
+    else if (f.source === 'scenario' || f.source === 'categorical') shape[f.column] = cellSchema('categorical', f.column);
     else if (f.source === 'numeric' || f.source === 'bucket') shape[f.column] = cellSchema('numeric', f.column);
     else shape[f.column] = cellSchema('multi', f.column); // every multi-valued source: a list, or one joined string
     required.push(f.column);

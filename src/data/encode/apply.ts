@@ -1,9 +1,10 @@
 // The encode pass: JavaScript maps every distinct value of a field to its id once, through the fitted encoder
 // (the same functions encodeRows uses at prediction time), giving a lookup table from code to id; one ordered
 // stream over the code table then applies the tables chunk by chunk and routes each row to its split's sink.
-import { codeAlias, extraAlias, idOf, PAD_ID, SCENARIO_FIELD, SPLIT_CODE, SQL, tokenCodeAlias } from '../contracts.js';
+import { codeAlias, extraAlias, idOf, OOV_ID, PAD_ID, SCENARIO_FIELD, SPLIT_CODE, SQL, tokenCodeAlias } from '../contracts.js';
 import { codeColumn, type DuckSession, float64Column, uint8Column } from '../duck.js';
 import type { ColumnData, ColumnKey, ColumnSink } from '../columns.js';
+import { datePart } from '../encoders/date.js';
 import type { FeatureEncoder } from '../feature-encoder.js';
 import { SPLITS } from '../schema.js';
 import type { Source } from '../source.js';
@@ -93,6 +94,16 @@ export async function encodeCodes(
     emit(`ids:${scenarioName}`, scenarioIds, 1);
     for (const p of plan) {
       const f = fields[p.field]!;
+      if (f.source === 'date-part') {
+        const seconds = float64Column(chunk, p.first);
+        const out = new Int32Array(n);
+        for (let k = 0; k < n; k++) {
+          const s = seconds[order ? order[k]! : k]!;
+          out[k] = Number.isNaN(s) ? OOV_ID : idOf(datePart(s, f.part));
+        }
+        emit(`ids:${f.name}`, out, 1);
+        continue;
+      }
       if (isNumeric(f)) {
         const xs = float64Column(chunk, p.first);
         const out = f.source === 'bucket' ? new Int32Array(n) : new Float32Array(n);

@@ -7,11 +7,12 @@
 import { OptmsmError } from '../../errors.js';
 import { cellAlias, codeAlias, distinctAlias, extraAlias, SQL, tokenCodeAlias } from '../contracts.js';
 import { DuckSession, duckMessage } from '../duck.js';
+import { SECONDS_PER_DAY } from '../encoders/date.js';
 import type { FieldState } from '../feature-encoder.js';
 import { labelRuleSql, type LabelRule } from '../label-rule.js';
 import type { SplitSpec } from '../schema.js';
 import type { Source } from '../source.js';
-import { isNumeric } from './plan.js';
+import { hasCodes, isNumeric } from './plan.js';
 import { SPLIT_MACROS, splitSql, splitsByPosition } from './split.js';
 
 /** One field's distinct values (all rows, first-pass order: code c is values[c]) and how they become codes. */
@@ -54,7 +55,7 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
   // An ENUM made from a list numbers its values in list order, so code c is the list's element c.
   const out: (EnumInfo | null)[] = [];
   for (const [i, f] of fields.entries()) {
-    if (isNumeric(f)) {
+    if (!hasCodes(f)) {
       out.push(null);
       continue;
     }
@@ -123,6 +124,8 @@ export async function createCodeTable(
   fields.forEach((f, i) => {
     if (f.source === 'scenario' || f.source === 'categorical') cols.push(`${lookup(i, null)} AS ${codeAlias(i)}`);
     else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, k)} AS ${tokenCodeAlias(i, k)}`);
+    // Numbers as DOUBLE; dates as seconds since 1970-01-01, or as days for a days field (encoders/date.ts).
+    else if (isNumeric(f) && f.days) cols.push(`p.${cellAlias(i)} / ${SECONDS_PER_DAY}.0 AS ${codeAlias(i)}`);
     else cols.push(`coalesce(p.${cellAlias(i)}, 'NaN'::DOUBLE) AS ${codeAlias(i)}`);
   });
   for (let j = 0; j < extraCount; j++) cols.push(`${source.has(extraAlias(j)) ? `coalesce(p.${extraAlias(j)}, 'NaN'::DOUBLE)` : `'NaN'::DOUBLE`} AS ${extraAlias(j)}`);

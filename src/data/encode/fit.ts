@@ -5,13 +5,14 @@
 import { OptmsmError } from '../../errors.js';
 import { codeAlias, SCENARIO_FIELD, SPLIT_CODE, SQL, tokenCodeAlias } from '../contracts.js';
 import { codeColumn, type DuckSession, float64Column, uint8Column } from '../duck.js';
+import { referenceDays } from '../encoders/date.js';
 import { dedupeBoundaries, RunningStats } from '../encoders/numeric.js';
 import { fitVocab, sortScenarioValues } from '../encoders/vocab.js';
 import { FeatureEncoder, type FieldState } from '../feature-encoder.js';
 import type { DatasetConfig } from '../schema.js';
 import type { Source } from '../source.js';
 import type { EnumInfo } from './codes.js';
-import { isNumeric, type FieldPlan } from './plan.js';
+import { hasCodes, isNumeric, type FieldPlan } from './plan.js';
 
 type NumericState = Extract<FieldState, { source: 'numeric' | 'bucket' }>;
 
@@ -40,7 +41,7 @@ export async function fitEncoder(
   });
   const counts = new Map<number, Float64Array>();
   fields.forEach((f, i) => {
-    if (!isNumeric(f)) counts.set(i, new Float64Array(enums[i]!.values.length));
+    if (hasCodes(f)) counts.set(i, new Float64Array(enums[i]!.values.length));
   });
   const numericFields = fields.flatMap((f, i) => (isNumeric(f) ? [i] : []));
   const acc = numericFields.map(() => new RunningStats());
@@ -80,7 +81,7 @@ export async function fitEncoder(
   });
   const fillRule = (i: number) => {
     const spec = plans[i]!.spec;
-    return spec?.kind === 'numeric' ? spec.fill : null;
+    return spec?.kind === 'numeric' || spec?.kind === 'date' ? spec.fill : null;
   };
   const ordered = numericFields.filter((i) => stateOf(i).source === 'bucket' || fillRule(i) === 'median');
   if (ordered.length > 0) {
@@ -107,6 +108,16 @@ export async function fitEncoder(
     const f = stateOf(i);
     const { mean, std } = acc[j]!.result();
     f.stats = { ...f.stats, mean, std };
+    // A days field was fitted on days since 1970-01-01; it counts from its reference (given, or the first training day).
+    if (f.days) {
+      const spec = plans[i]!.spec;
+      const given = spec?.kind === 'date' ? spec.reference : null;
+      const reference = given !== null ? referenceDays(given) : f.stats.count > 0 ? Math.floor(f.stats.min) : 0;
+      f.days = { ...f.days, reference };
+      const { count, min, max, std: spread, median } = f.stats;
+      f.stats = { count, min: min - reference, max: max - reference, mean: f.stats.mean - reference, std: spread, median: median - reference };
+      if (f.source === 'bucket') f.boundaries = f.boundaries.map((b) => b - reference);
+    }
     const rule = fillRule(i);
     if (rule !== null) f.fill = rule === 'mean' ? mean : rule === 'median' ? f.stats.median : rule;
   });

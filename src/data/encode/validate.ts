@@ -4,6 +4,7 @@
 import { OptmsmError } from '../../errors.js';
 import { codeAlias, OUTSIDE_SPLIT, SCENARIO_FIELD, SPLIT_CODE, SQL } from '../contracts.js';
 import type { DuckSession } from '../duck.js';
+import { DATE_TEXT_FORMS, type DateFrom } from '../encoders/date.js';
 import type { LabelRule } from '../label-rule.js';
 import { SPLITS, type SplitSpec } from '../schema.js';
 import { EMPTY_CELL } from '../readers/index.js';
@@ -14,6 +15,8 @@ export interface Checks {
   label: LabelRule;
   /** Numeric fields (index, column) that have no fill rule. */
   strictNumerics: { field: number; column: string }[];
+  /** One field (index) per date column, whose cells must be dates of its form. */
+  dates: { field: number; column: string; from: DateFrom }[];
   maxScenarios: number | null;
   scenarioColumn: string;
   /** Where the label is configured, for the one-class check of the training split; null: no check (prediction). */
@@ -32,6 +35,8 @@ export async function validateData(session: DuckSession, source: Source, codes: 
     `count_if(${SQL.splitCode} = ${SPLIT_CODE.train} AND ${SQL.labelCode} = 1)::DOUBLE AS train_pos`,
     `count_if(${SQL.splitCode} = ${SPLIT_CODE.train} AND ${SQL.labelCode} = 0)::DOUBLE AS train_neg`,
     ...checks.strictNumerics.map((c, i) => `count_if(NOT isfinite(${codeAlias(c.field)}))::DOUBLE AS num${i}`),
+    // encoders/date.ts reads a cell that is there but not a date as +Infinity.
+    ...checks.dates.map((c, i) => `count_if(${codeAlias(c.field)} = 'Infinity'::DOUBLE)::DOUBLE AS date${i}`),
   ];
   const [agg] = await session.rows(`SELECT ${aggs.join(', ')} FROM ${codes}`);
   const a = (k: string): number => Number(agg![k] ?? 0);
@@ -60,6 +65,15 @@ export async function validateData(session: DuckSession, source: Source, codes: 
     const f = await first(`${SQL.labelCode} IS NULL`, checks.label.column);
     throw new OptmsmError('E_DATA_BAD_LABEL', `${rowsHave(a('nlabel'))} a label in column '${checks.label.column}' that is not ${checks.label.rule ? 'a number' : '0 or 1'}`, {
       location: f.at, expected: checks.label.rule ? `a number for the rule ${checks.label.text}` : '0 or 1', found: f.value,
+    });
+  }
+  for (const [i, c] of checks.dates.entries()) {
+    if (a(`date${i}`) === 0) continue;
+    const f = await first(`${codeAlias(c.field)} = 'Infinity'::DOUBLE`, c.column);
+    throw new OptmsmError('E_DATA_BAD_DATE', `${rowsHave(a(`date${i}`))} a value in date column '${c.column}' that is not a date`, {
+      location: f.at, found: f.value,
+      expected: c.from === 'text' ? DATE_TEXT_FORMS : `a number of ${c.from === 'epoch_seconds' ? 'seconds' : 'milliseconds'} since 1970-01-01 UTC`,
+      hint: `set from: text | epoch_seconds | epoch_milliseconds on the date feature reading '${c.column}' to how the column is written`,
     });
   }
   for (const [i, c] of checks.strictNumerics.entries()) {
