@@ -13,8 +13,8 @@ export interface ExportEmbeddingField {
   dim: number;
   /** 1 for single-id fields; bags longer than 1 are pooled. */
   maxLen: number;
-  /** Bag pooling over the non-padding ids (mean of none is zeros). */
-  pooling: 'mean' | 'sum';
+  /** Bag pooling over the non-padding ids (mean of none is zeros), or none: each id's row in place, [maxLen·dim]. */
+  pooling: 'mean' | 'sum' | 'none';
 }
 
 export interface ExportEmbedding {
@@ -85,7 +85,7 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
     const ids = `ids/${f.name}`;
     graph.input.push({ name: ids, type: { tensorType: { elemType: 6, shape: { dim: [{ dimParam: 'B' }, { dimValue: f.maxLen }] } } } });
     const rows = node('Gather', [table, ids], { axis: 0 }); // [B, L, dim]
-    if (f.maxLen === 1) return node('Reshape', [rows, ints([-1, f.dim])]);
+    if (f.maxLen === 1 || f.pooling === 'none') return node('Reshape', [rows, ints([-1, f.maxLen * f.dim])]);
     const mask = node('Cast', [node('Greater', [ids, zeroId])], { to: 1 }); // [B, L]
     const sum = node('ReduceSum', [node('Mul', [rows, node('Unsqueeze', [mask, ints([2])])]), ints([1])], { keepdims: 0 });
     if (f.pooling === 'sum') return sum;

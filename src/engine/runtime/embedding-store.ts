@@ -15,9 +15,10 @@ export interface EmbeddingField {
   /** Rows including padding (row 0) and OOV (row 1). */
   vocabSize: number;
   dim: number;
-  /** Ids per sample; > 1 makes the field a bag pooled over its non-padding ids. */
+  /** Ids per sample; > 1 makes the field a bag pooled over its non-padding ids, or a sequence kept by position. */
   maxLen?: number;
-  pooling?: 'mean' | 'sum';
+  /** How a bag's rows become its columns of E: their mean or sum ([dim]), or each kept in place ('none': [maxLen·dim], padding zero). */
+  pooling?: 'mean' | 'sum' | 'none';
   /** Fields naming the same table share its rows (vocabSize and dim must agree). Default: the field name. */
   table?: string;
   /** Default N(0, 1e-4), as FuxiCTR initialises embeddings. */
@@ -50,7 +51,7 @@ interface ResolvedField {
   readonly table: TableState;
   readonly dim: number;
   readonly maxLen: number;
-  readonly mean: boolean;
+  readonly pooling: 'mean' | 'sum' | 'none';
   readonly offset: number;
 }
 
@@ -146,10 +147,10 @@ export class EmbeddingStore {
         table: this.tableStates.get(tableName)!,
         dim: field.dim,
         maxLen: field.maxLen ?? 1,
-        mean: (field.pooling ?? 'mean') === 'mean',
+        pooling: field.pooling ?? 'mean',
         offset,
       };
-      offset += field.dim;
+      offset += resolvedField.pooling === 'none' ? resolvedField.maxLen * field.dim : field.dim;
       return resolvedField;
     });
     this.width = offset;
@@ -252,9 +253,10 @@ export class EmbeddingStore {
         continue;
       }
       const scale = track ? this.scales[f]! : null;
+      const kept = field.pooling === 'none';
       for (let b = 0; b < size; b++) {
         const dst = b * W + offset;
-        for (let j = 0; j < dim; j++) out[dst + j] = 0;
+        for (let j = 0, n = kept ? maxLen * dim : dim; j < n; j++) out[dst + j] = 0;
         let count = 0;
         for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
           const id = fieldIds[k];
@@ -265,10 +267,12 @@ export class EmbeddingStore {
           }
           count++;
           const src = id * dim;
-          for (let j = 0; j < dim; j++) out[dst + j] += data[src + j];
+          const at = kept ? dst + (k - b * maxLen) * dim : dst;
+          for (let j = 0; j < dim; j++) out[at + j] += data[src + j];
           if (pos !== null) pos[k] = slotFor(state, id);
         }
-        const s = count === 0 ? 0 : field.mean ? 1 / count : 1;
+        if (kept) continue;
+        const s = count === 0 ? 0 : field.pooling === 'mean' ? 1 / count : 1;
         if (s !== 1) for (let j = 0; j < dim; j++) out[dst + j] *= s;
         if (scale !== null) scale[b] = s;
       }
@@ -339,12 +343,13 @@ export class EmbeddingStore {
       const grad = field.table.grad;
       const pos = this.positions[f];
       const scale = this.scales[f]!;
+      const kept = field.pooling === 'none';
       for (let b = 0; b < size; b++) {
-        const s = scale[b];
+        const s = kept ? 1 : scale[b];
         const src = b * W + offset;
         for (let k = b * maxLen, end = k + maxLen; k < end; k++) {
           const slot = pos[k];
-          if (slot >= 0) addRow(grad, slot * dim, dE, src, dim, s);
+          if (slot >= 0) addRow(grad, slot * dim, dE, kept ? src + (k - b * maxLen) * dim : src, dim, s);
         }
       }
     }

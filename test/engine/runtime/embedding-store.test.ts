@@ -82,6 +82,30 @@ describe('EmbeddingStore', () => {
     expect(Array.from(grads[0].grad.subarray(0, 2))).toEqual([2, 2]);
   });
 
+  it('keeps a sequence (pooling none) by position, padding as zero rows, and scatters each position to its row', () => {
+    const store = new EmbeddingStore(
+      [
+        { name: 'item', vocabSize: 6, dim: 2 },
+        { name: 'history', vocabSize: 6, dim: 2, maxLen: 3, pooling: 'none', table: 'item' },
+      ],
+      new Rng(2),
+    );
+    const t = store.table('item');
+    for (let r = 1; r < t.rows; r++) for (let j = 0; j < t.dim; j++) t.data[r * t.dim + j] = r + j / 10;
+    expect(store.tables.length).toBe(1);
+    expect(store.width).toBe(2 + 3 * 2);
+    const E = new Float32Array(2 * store.width);
+    store.gather(2, [Int32Array.of(1, 2), Int32Array.of(3, 5, 0, 0, 3, 0)], E, true);
+    const f32 = (xs: number[]) => xs.map(Math.fround);
+    expect(Array.from(E.subarray(0, 8))).toEqual(f32([1, 1.1, 3, 3.1, 5, 5.1, 0, 0]));
+    expect(Array.from(E.subarray(8, 16))).toEqual(f32([2, 2.1, 0, 0, 3, 3.1, 0, 0]));
+    // dL/dE = the column index: each position's slice goes to its row, row 3 gets both of its positions.
+    const dE = Float32Array.from({ length: 16 }, (_, i) => i % 8);
+    const [grad] = store.scatter(dE);
+    const byRow = new Map([...grad.rows.subarray(0, grad.count)].map((r, k) => [r, Array.from(grad.grad.subarray(2 * k, 2 * k + 2))]));
+    expect(byRow).toEqual(new Map([[1, [0, 1]], [3, [2 + 4, 3 + 5]], [5, [4, 5]], [2, [0, 1]]]));
+  });
+
   it('rejects ids outside the table, naming the field', () => {
     const store = storeWithRows();
     const E = new Float32Array(store.width);
