@@ -4,15 +4,18 @@
 
 export interface FieldInfo {
   name: string;
-  kind: 'categorical' | 'multi' | 'numeric';
+  kind: 'categorical' | 'multi' | 'numeric' | 'sequence';
   scope: 'shared' | 'specific';
   /** Rows of the embedding table including pad (0) and OOV (1); 0 for numeric fields. */
   vocabSize: number;
   /** 0 for numeric fields. */
   embeddingDim: number;
-  /** 1 unless multi. */
+  /** 1 unless multi or sequence. */
   maxLen: number;
-  pooling: 'mean' | 'sum';
+  /** How a multi or sequence field's ids become one vector (attention: sequences only, against their vocabulary field). */
+  pooling: 'mean' | 'sum' | 'attention';
+  /** A sequence's vocabulary field: its ids index that field's embedding table. */
+  vocabulary?: string;
 }
 
 export interface EncodedColumns {

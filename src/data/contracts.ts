@@ -47,5 +47,8 @@ export const codeAlias = (field: number): string => `k${field}`;
 export const tokenCodeAlias = (field: number, token: number): string => `k${field}_${token}`;
 /** The distinct values of field i, from the first pass. */
 export const distinctAlias = (field: number): string => `l${field}`;
+/** The key and time cells of sequence field i's derived history, in the read relation and the code table. */
+export const historyKeyAlias = (field: number): string => `h${field}_key`;
+export const historyTimeAlias = (field: number): string => `h${field}_time`;
 /** extra_columns[j] in both relations. */
 export const extraAlias = (j: number): string => `x${j}`;

@@ -37,6 +37,13 @@ const fieldStateSchema = z.discriminatedUnion('source', [
     separator: z.string(), maxLen: z.number().int(), pooling: z.enum(['mean', 'sum']),
   }),
   z.strictObject({
+    source: z.literal('sequence'), name: z.string(), column: z.string(), scope, embeddingDim: z.number().int(),
+    /** The categorical field whose vocabulary the ids share. */
+    vocabulary: z.string(), separator: z.string(), maxLen: z.number().int(), pooling: z.enum(['mean', 'sum', 'attention']),
+    /** How the column was derived from the rows as an event log (null: read from the data). */
+    history: z.strictObject({ key: z.string(), time: z.string(), values: z.string() }).nullable(),
+  }),
+  z.strictObject({
     source: z.literal('numeric'), name: z.string(), column: z.string(), scope,
     normalize: z.enum(['none', 'min-max', 'standard', 'log']), stats: statsSchema, fill: z.number().nullable(), days: daysSchema,
   }),
@@ -104,10 +111,13 @@ export class FeatureEncoder {
   readonly fields: FieldInfo[];
   private readonly vocabMaps: (Map<string, number> | null)[];
   private readonly scenarioMap: Map<string, number>;
+  /** Per field, the field whose vocabulary its values use (itself, or a sequence's vocabulary field). */
+  readonly vocabularyOf: number[];
 
   private constructor(state: EncoderState) {
     this.state = state;
-    this.fields = state.fields.map((f) => fieldInfoOf(f, state.scenario.values.length));
+    this.vocabularyOf = state.fields.map((f, i) => (f.source === 'sequence' ? state.fields.findIndex((g) => g.name === f.vocabulary) : i));
+    this.fields = state.fields.map((f, i) => fieldInfoOf(f, state.scenario.values.length, state.fields[this.vocabularyOf[i]!]!));
     this.vocabMaps = state.fields.map((f) =>
       (f.source === 'categorical' || f.source === 'multi') && f.vocab !== null
         ? new Map(f.vocab.map((v, i) => [v, idOf(i)]))
@@ -164,8 +174,9 @@ export class FeatureEncoder {
     return new FeatureEncoder(parsed.data);
   }
 
-  /** Id of one categorical (or multi token) value of field i: vocabulary, hash bucket or OOV. */
-  categoricalId(fieldIndex: number, value: string): number {
+  /** Id of one categorical (or multi or sequence token) value of field i: vocabulary, hash bucket or OOV. */
+  categoricalId(field: number, value: string): number {
+    const fieldIndex = this.vocabularyOf[field]!;
     const f = this.state.fields[fieldIndex]!;
     if (f.source === 'scenario') {
       const s = this.scenarioMap.get(value);
@@ -275,6 +286,14 @@ export class FeatureEncoder {
           for (let k = 0; k < m; k++) ids[r * maxLen + k] = this.categoricalId(i, tokens[k]!);
         };
       }
+      case 'sequence': {
+        const ids = out.ids[f.name]!;
+        const { separator, maxLen } = f;
+        // The most recent maxLen ids, oldest first, as the history derivation keeps them.
+        return (row, r) => {
+          splitTokens(row[column], separator).slice(-maxLen).forEach((t, k) => { ids[r * maxLen + k] = this.categoricalId(i, t); });
+        };
+      }
       case 'date-part': {
         const ids = out.ids[f.name]!;
         const { from, part } = f;
@@ -309,8 +328,16 @@ export function checkedDate(value: unknown, from: DateFrom, location: string): n
   return seconds;
 }
 
-export function fieldInfoOf(f: FieldState, scenarioCount: number): FieldInfo {
+/** The field as the models see it; `vocabulary` is the field whose vocabulary it uses (itself but for sequences). */
+export function fieldInfoOf(f: FieldState, scenarioCount: number, vocabulary: FieldState): FieldInfo {
   switch (f.source) {
+    case 'sequence': {
+      const base = fieldInfoOf(vocabulary, scenarioCount, vocabulary);
+      return {
+        name: f.name, kind: 'sequence', scope: f.scope, vocabSize: base.vocabSize, embeddingDim: base.embeddingDim, maxLen: f.maxLen,
+        pooling: f.pooling, vocabulary: f.vocabulary,
+      };
+    }
     case 'date-part':
       return { name: f.name, kind: 'categorical', scope: f.scope, vocabSize: tableRows(PART_VALUES[f.part]), embeddingDim: f.embeddingDim, maxLen: 1, pooling: 'mean' };
     case 'numeric':

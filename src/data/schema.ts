@@ -73,7 +73,29 @@ const dateSchema = z.strictObject({
   reference: f.reference ?? null, normalize: f.normalize, buckets: f.buckets ?? null, fill: f.fill ?? null, embeddingDim: f.embedding_dim ?? null,
 }));
 
-const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema, dateSchema]);
+const sequenceSchema = z.strictObject({
+  ...common,
+  kind: z.literal('sequence'),
+  vocabulary: z.string().min(1).describe('the categorical feature whose vocabulary and embedding table the ids share'),
+  separator: z.string().min(1).default('|'),
+  max_len: z.number().int().positive().default(20).describe('the most recent ids kept'),
+  pooling: z.enum(['mean', 'sum', 'attention']).default('attention').describe('attention: target attention with the vocabulary feature as the target'),
+}).transform((f) => ({
+  kind: f.kind, name: f.name, column: f.column ?? f.name, scope: f.scope,
+  vocabulary: f.vocabulary, separator: f.separator, maxLen: f.max_len, pooling: f.pooling,
+}));
+
+const featureSchema = z.discriminatedUnion('kind', [categoricalSchema, numericSchema, multiSchema, dateSchema, sequenceSchema]);
+
+// A column derived from the rows as an event log: per `key`, the values of `values` in the rows strictly earlier
+// by `time` (rows at the same time are not earlier), oldest first, the last `max_len` of them.
+const historySchema = z.strictObject({
+  name: z.string().min(1).describe('the derived column, read by a sequence feature'),
+  key: z.string().min(1).describe('whose history (e.g. user_id)'),
+  time: z.string().min(1).describe('the numeric time column that orders the events (e.g. a unix timestamp)'),
+  values: z.string().min(1).describe('the column whose earlier values form the history (e.g. item_id)'),
+  max_len: z.number().int().positive().default(20),
+}).transform((h) => ({ name: h.name, key: h.key, time: h.time, values: h.values, maxLen: h.max_len }));
 
 const pathsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 const filesSchema = z.union([
@@ -155,6 +177,7 @@ export const datasetConfigSchema = z
     extra_columns: z.array(z.string().min(1)).default([]).describe('numeric columns carried along, never features'),
     oracle_column: z.string().min(1).optional()
       .describe('the true click probability, for the oracle AUC: carried, and an error if the data lacks it; default: true_prob when extra_columns has it'),
+    histories: z.array(historySchema).default([]).describe('columns derived from the rows as an event log (behaviour sequences)'),
     synthetic: z
       .union([z.strictObject({ world: worldSpecSchema.describe('a parameterised world (docs/data.md, "Synthetic worlds")') }), syntheticSchema])
       .optional()
@@ -174,12 +197,15 @@ export const datasetConfigSchema = z
       : { column: c.scenario.column, maxScenarios: c.scenario.max_scenarios, embeddingDim: c.scenario.embedding_dim ?? c.embedding_dim },
     split: c.split ?? null,
     onBadRow: c.on_bad_row,
-    features: c.features.map((f) => (f.kind === 'numeric' || f.kind === 'date'
-      ? { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim }
-      : { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim, minCount: f.minCount ?? c.min_count })),
+    features: c.features.map((f) => {
+      if (f.kind === 'numeric' || f.kind === 'date') return { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim };
+      if (f.kind === 'sequence') return f;
+      return { ...f, embeddingDim: f.embeddingDim ?? c.embedding_dim, minCount: f.minCount ?? c.min_count };
+    }),
     extraColumns: c.oracle_column === undefined || c.extra_columns.includes(c.oracle_column) ? c.extra_columns : [...c.extra_columns, c.oracle_column],
     /** The carried column whose values are the true click probability (the oracle), if any. */
     oracleColumn: c.oracle_column ?? (c.extra_columns.includes(DEFAULT_ORACLE_COLUMN) ? DEFAULT_ORACLE_COLUMN : null),
+    histories: c.histories,
     /** Generator options when the file is the built-in synthetic dataset (regenerated when missing). */
     synthetic: c.synthetic && !('world' in c.synthetic) ? c.synthetic : null,
     /** The world spec when the file is a parameterised synthetic world (regenerated when missing). */
@@ -190,6 +216,7 @@ export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
 type ParsedConfig = z.output<typeof datasetConfigSchema>;
 export type FeatureSpec = ParsedConfig['features'][number];
 export type SplitSpec = z.output<typeof splitSchema>;
+export type HistorySpec = z.output<typeof historySchema>;
 export type CsvOptions = z.output<typeof csvSchema>;
 export type SyntheticSpec = z.output<typeof syntheticSchema>;
 export type Normalize = z.output<typeof normalizeSchema>;
@@ -259,6 +286,7 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
       names.add(name);
     }
   }
+  checkSequences(c, source);
   const label = parseLabelRule(c.label, `${source}: label`);
   for (const [i, f] of c.features.entries()) {
     if (f.column === label.column) {
@@ -273,6 +301,35 @@ export function parseDatasetConfig(raw: unknown, source: string, baseDir: string
     }
   }
   return { ...c, files, label, split, source };
+}
+
+/** A sequence shares a categorical feature's vocabulary; a history derives a column no file already has. */
+function checkSequences(c: ParsedConfig, source: string): void {
+  c.features.forEach((f, i) => {
+    if (f.kind !== 'sequence') return;
+    const base = c.features.find((g) => g.name === f.vocabulary);
+    if (base?.kind !== 'categorical') {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: sequence feature '${f.name}' shares the vocabulary of '${f.vocabulary}', which is not a categorical feature`, {
+        location: `${source}: features.${i}.vocabulary`,
+        expected: `one of ${c.features.filter((g) => g.kind === 'categorical').map((g) => g.name).join(', ')}`, found: f.vocabulary,
+      });
+    }
+    const history = c.histories.find((h) => h.name === f.column);
+    if (history && history.values !== base.column) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: sequence feature '${f.name}' reads history '${history.name}' of column '${history.values}', not of its vocabulary's column '${base.column}'`, {
+        location: `${source}: features.${i}.vocabulary`, expected: `the feature that reads '${history.values}'`,
+      });
+    }
+  });
+  const names = new Set<string>();
+  c.histories.forEach((h, i) => {
+    if (names.has(h.name) || c.features.some((f) => f.kind !== 'sequence' && f.column === h.name)) {
+      throw new OptmsmError('E_CONFIG_INVALID', `${source}: history '${h.name}' is derived twice or named like a feature's column`, {
+        location: `${source}: histories.${i}.name`, expected: 'a new column name, read by one sequence feature',
+      });
+    }
+    names.add(h.name);
+  });
 }
 
 /** Reads and parses a YAML or JSON config file (any of optmsm's configs), or says clearly why it cannot. */

@@ -158,7 +158,10 @@ export class Source {
       if (c.type === 'number') return `${reader.parsesTypes ? col : `TRY_CAST(${col} AS DOUBLE)`} AS ${c.alias}`;
       if (c.type === 'date') return `${dateSecondsSql(`CAST(${col} AS VARCHAR)`, c.from ?? 'text')} AS ${c.alias}`;
       if (c.type === 'tokens') {
-        return `list_filter(list_transform(string_split(CAST(${col} AS VARCHAR), ${literal(c.separator ?? '|')}), lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${c.alias}`;
+        // Typed formats (Parquet, JSONL) may hold the tokens as a list; text cells are split at the separator.
+        const split = `string_split(CAST(${col} AS VARCHAR), ${literal(c.separator ?? '|')})`;
+        const tokens = reader.parsesTypes ? split : `(CASE WHEN json_type(to_json(${col})) = 'ARRAY' THEN from_json(to_json(${col}), '["VARCHAR"]') ELSE ${split} END)`;
+        return `list_filter(list_transform(${tokens}, lambda t: trim(t, ${BLANK_CHARS})), lambda t: t <> '') AS ${c.alias}`;
       }
       if (parsedAsEnum.has(c.column)) return `${col} AS ${c.alias}`;
       const e = enumTypes.get(c.alias);

@@ -49,7 +49,7 @@ export function exportModel(compiled: CompiledModel, values: ExportValues, embed
 function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled: CompiledModel, embedding: ExportEmbedding): void {
   const inputName = embedding.input ?? 'E';
   const spec = compiled.inputs.find((i) => i.name === inputName);
-  const width = embedding.fields.reduce((n, f) => n + f.dim, 0);
+  const width = embedding.fields.reduce((n, f) => n + (f.pooling === 'none' ? f.maxLen * f.dim : f.dim), 0);
   if (!spec || spec.shape.length !== 2 || spec.shape[1] !== width) {
     throw stateError(`the embedding fields give ${width} columns, but input '${inputName}' is ${spec ? `[${spec.shape.join(', ')}]` : 'not declared'}`);
   }
@@ -72,7 +72,7 @@ function prependEmbedding(graph: InstanceType<typeof onnx.GraphProto>, compiled:
   const one = 'emb/one';
   const zeroId = 'emb/zero_id';
   const bags = embedding.fields.filter((f) => f.maxLen > 1);
-  if (bags.length > 0) inits.push(tensorProto(zeroId, [], Int32Array.of(0)));
+  if (bags.some((f) => f.pooling !== 'none')) inits.push(tensorProto(zeroId, [], Int32Array.of(0)));
   if (bags.some((f) => f.pooling === 'mean')) inits.push(tensorProto(one, [], Float32Array.of(1)));
   const columns = embedding.fields.map((f) => {
     if (f.table.length % f.dim !== 0) throw stateError(`table of field '${f.name}' is not a multiple of its dim ${f.dim}`);

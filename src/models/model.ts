@@ -3,11 +3,12 @@
 // data inputs, the BCE loss and the auxiliary losses so that every model trains through one graph shape.
 import { z } from 'zod';
 import {
-  add, bceWithLogits, input, mul, reduceMean, sigmoid, slice, type CompiledModel, type GraphSpec, type Tensor,
+  add, bceWithLogits, input, mul, reduceMean, reshape, sigmoid, slice, type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
 import { fromZodError, OptmsmError } from '../errors.js';
 import type { FieldInfo } from '../data/index.js';
-import { groupOffsets, groupRows } from './layers/scenario-params.js';
+import { targetAttention } from './layers/attention.js';
+import { groupOffsets, groupRows, type Routing } from './layers/scenario-params.js';
 
 export type { FieldInfo };
 
@@ -69,7 +70,16 @@ export interface ModelDefinition<S extends AnyConfigSchema = AnyConfigSchema> {
    * rows by its weights instead of gathering a weight copy per sample. Omitted: false.
    */
   grouped?(config: CamelKeys<z.output<S>>, ctx: ModelContext): boolean;
+  /**
+   * The model's own pooling of a sequence field with `pooling: attention` (keys [B, L, d], the target [B, d] →
+   * [B, d]); omitted: DIN's target attention. Called inside the trace, once per such field.
+   */
+  sequencePool?(config: CamelKeys<z.output<S>>, ctx: ModelContext, field: FieldInfo): SequencePool;
 }
+
+export type SequencePool = (keys: Tensor, target: Tensor, routing: Routing) => Tensor;
+
+const withoutRouting = (pool: (keys: Tensor, target: Tensor) => Tensor): SequencePool => (keys, target) => pool(keys, target);
 
 export function defineModel<S extends AnyConfigSchema>(definition: ModelDefinition<S>): ModelDefinition<S> {
   return definition;
@@ -97,9 +107,23 @@ function toCamel(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [camel(k), v]));
 }
 
-export function embeddingWidth(fields: readonly FieldInfo[]): number {
-  return fields.filter((f) => f.kind !== 'numeric').reduce((s, f) => s + f.embeddingDim, 0);
+/** A sequence pooled by attention reaches the graph unpooled: its maxLen positions side by side. */
+const keptPositions = (f: FieldInfo): boolean => f.kind === 'sequence' && f.pooling === 'attention';
+
+/** Columns of E a field takes: its embedding, or a sequence's maxLen embeddings when attention pools it. */
+export function fieldWidth(f: FieldInfo): number {
+  return keptPositions(f) ? f.maxLen * f.embeddingDim : f.embeddingDim;
 }
+
+export function embeddingWidth(fields: readonly FieldInfo[]): number {
+  return fields.filter((f) => f.kind !== 'numeric').reduce((s, f) => s + fieldWidth(f), 0);
+}
+
+/**
+ * The default pooling of a sequence with `pooling: attention`: DIN's target attention (layers/attention.ts,
+ * activation unit [36]) with the sequence's vocabulary field as the target.
+ */
+const DEFAULT_ATTENTION_HIDDEN = [36];
 
 export function numericCount(fields: readonly FieldInfo[]): number {
   return fields.filter((f) => f.kind === 'numeric').length;
@@ -157,11 +181,20 @@ export function buildCtrGraph(
     }
 
     const embeddings: Record<string, Tensor> = {};
+    const sequences: { field: FieldInfo; keys: Tensor }[] = [];
     let offset = 0;
     for (const field of ctx.fields) {
       if (field.kind === 'numeric') continue;
-      embeddings[field.name] = slice(E, 1, offset, offset + field.embeddingDim);
-      offset += field.embeddingDim;
+      const columns = slice(E, 1, offset, offset + fieldWidth(field));
+      if (keptPositions(field)) sequences.push({ field, keys: reshape(columns, ['B', field.maxLen, field.embeddingDim]) });
+      else embeddings[field.name] = columns;
+      offset += fieldWidth(field);
+    }
+    // Attention-pooled sequences become one vector each, so every model sees them as ordinary fields.
+    for (const { field, keys } of sequences) {
+      const pool = definition.sequencePool?.(config as never, ctx, field)
+        ?? withoutRouting(targetAttention(`attention.${field.name}`, field.embeddingDim, { hidden: DEFAULT_ATTENTION_HIDDEN }));
+      embeddings[field.name] = pool(keys, embeddings[field.vocabulary!], { scenario, groups }); // [B, d]
     }
 
     const result = forward({ embeddings, numeric, scenario, groups, fields: ctx.fields });
@@ -184,8 +217,9 @@ export interface ParameterCounts {
   embedding: number;
 }
 
-/** Dense = every trained weight in theta; embedding = Σ vocab·dim over the embedded fields. */
+/** Dense = every trained weight in theta; embedding = Σ vocab·dim over the embedding tables. */
 export function countParameters(compiled: Pick<CompiledModel, 'thetaSize'>, fields: readonly FieldInfo[]): ParameterCounts {
-  const embedding = fields.filter((f) => f.kind !== 'numeric').reduce((s, f) => s + f.vocabSize * f.embeddingDim, 0);
+  // A sequence's ids index its vocabulary field's table: each table counts once.
+  const embedding = fields.filter((f) => f.kind !== 'numeric' && f.vocabulary === undefined).reduce((s, f) => s + f.vocabSize * f.embeddingDim, 0);
   return { dense: compiled.thetaSize, embedding };
 }

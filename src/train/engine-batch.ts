@@ -3,10 +3,17 @@
 import type { Batch, FieldInfo } from '../data/index.js';
 import type { EmbeddingField, EngineBatch } from '../engine/index.js';
 
-export function embeddingFields(fields: readonly FieldInfo[]): EmbeddingField[] {
+/**
+ * The embedding layout: a sequence indexes its vocabulary field's table, and one pooled by attention reaches the
+ * model unpooled ([maxLen · dim], pooling 'none'): the model's attention layer pools it.
+ */
+export function embeddingFields(fields: readonly FieldInfo[]): (EmbeddingField & { table: string; maxLen: number; pooling: 'mean' | 'sum' | 'none' })[] {
   return fields
     .filter((f) => f.kind !== 'numeric')
-    .map((f) => ({ name: f.name, vocabSize: f.vocabSize, dim: f.embeddingDim, maxLen: f.maxLen, pooling: f.pooling }));
+    .map((f) => ({
+      name: f.name, vocabSize: f.vocabSize, dim: f.embeddingDim, maxLen: f.maxLen, table: f.vocabulary ?? f.name,
+      pooling: f.pooling === 'attention' ? 'none' : f.pooling,
+    }));
 }
 
 /** The data batch as the engine takes it; `batch` must come from batchIterator with `fields` (the field order). */

@@ -3,7 +3,7 @@
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type DatasetConfig, loadDatasetConfig, parseDatasetConfig, readConfigFile } from '../data/index.js';
-import { fromZodError } from '../errors.js';
+import { fromZodError, OptmsmError } from '../errors.js';
 import { type TrainConfig, trainConfigSchema } from './train-config.js';
 
 const modelOptions = z.record(z.string(), z.unknown());
@@ -14,6 +14,8 @@ const variantSchema = z.strictObject({
 });
 
 export const runConfigSchema = z.strictObject({
+  extends: z.string().min(1).optional()
+    .describe('a run config (relative to this file) whose keys this one inherits; models and variants merge by name'),
   name: z.string().min(1).optional().describe('experiment name; default: the dataset name'),
   dataset: z
     .union([z.string().min(1), z.record(z.string(), z.unknown())])
@@ -60,6 +62,29 @@ export function loadRunConfig(path: string, bare: BareConfigDefaults = {}): RunC
 }
 
 /**
+ * A run config with `extends` resolved: the base's keys, overridden by this file's; `models` and `variants` merged
+ * by name (a model's block replaced whole); the base's dataset path made absolute against the base's directory.
+ */
+function inherit(raw: Record<string, unknown>, source: string, baseDir: string, seen: readonly string[] = []): Record<string, unknown> {
+  if (typeof raw.extends !== 'string') return raw;
+  const file = resolve(baseDir, raw.extends);
+  if (seen.includes(file)) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${source}: extends forms a cycle`, { location: `${source}: extends`, found: [...seen, file].join(' -> ') });
+  }
+  const base = readConfigFile(file);
+  if (typeof base !== 'object' || base === null || !('dataset' in base)) {
+    throw new OptmsmError('E_CONFIG_INVALID', `${source}: extends names ${file}, which is not a run config`, {
+      location: `${source}: extends`, expected: 'a run config (with `dataset:`)',
+    });
+  }
+  const parent = inherit(base as Record<string, unknown>, file, dirname(file), [...seen, file]);
+  const { extends: _extends, ...own } = raw;
+  const dataset = typeof parent.dataset === 'string' && !isAbsolute(parent.dataset) ? resolve(dirname(file), parent.dataset) : parent.dataset;
+  const merged = (key: string) => ({ ...(parent[key] as object | undefined), ...(own[key] as object | undefined) });
+  return { ...parent, dataset, ...own, models: merged('models'), variants: merged('variants') };
+}
+
+/**
  * Validates a parsed run config (or bare dataset config); `source` names it in errors and `baseDir` anchors the
  * relative paths in it (the dataset config file, data files).
  */
@@ -72,7 +97,7 @@ export function resolveRunConfig(raw: unknown, source: string, baseDir: string, 
       train: parseTrainConfig(bare.train ?? {}, source), trainRaw: bare.train ?? {}, seeds: [2022, 2023, 2024],
     };
   }
-  const parsed = runConfigSchema.safeParse(raw);
+  const parsed = runConfigSchema.safeParse(inherit(raw as Record<string, unknown>, source, baseDir));
   if (!parsed.success) throw fromZodError(parsed.error, { file: source, knownKeys: Object.keys(runConfigSchema.shape).join(', '), input: raw });
   const run = parsed.data;
   const datasetFile = typeof run.dataset !== 'string' ? source : isAbsolute(run.dataset) ? run.dataset : resolve(baseDir, run.dataset);

@@ -8,6 +8,7 @@ import { getModel, resolveModelConfig } from '../models/index.js';
 import type { RunMetrics } from '../metrics/index.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import { codeVersion } from './code-version.js';
+import { embeddingFields } from './engine-batch.js';
 import type { RunConfig } from './experiment.js';
 import { writeManifest } from './manifest.js';
 import { oracleOf } from './oracle.js';
@@ -99,9 +100,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     compiled,
     { theta: engine.theta, buffers: engine.buffers },
     {
-      fields: data.fields
-        .filter((f) => f.kind !== 'numeric')
-        .map((f) => ({ name: f.name, table: engine.store.table(f.name).data, dim: f.embeddingDim, maxLen: f.maxLen, pooling: f.pooling })),
+      fields: embeddingFields(data.fields).map((f) => ({ ...f, table: engine.store.table(f.table).data })),
     },
   );
   writeFileAtomicSync(join(dir, RUN_FILES.model), onnx);

@@ -30,12 +30,13 @@ export const savedRunConfigSchema = z.looseObject({
   fields: z.array(
     z.strictObject({
       name: z.string(),
-      kind: z.enum(['categorical', 'multi', 'numeric']),
+      kind: z.enum(['categorical', 'multi', 'numeric', 'sequence']),
       scope: z.enum(['shared', 'specific']),
       vocabSize: z.number(),
       embeddingDim: z.number(),
       maxLen: z.number(),
-      pooling: z.enum(['mean', 'sum']),
+      pooling: z.enum(['mean', 'sum', 'attention']),
+      vocabulary: z.string().optional(),
     }),
   ),
   scenarios: z.strictObject({ column: z.string(), values: z.array(z.string()) }),

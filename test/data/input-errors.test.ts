@@ -105,7 +105,7 @@ describe('config errors lead to the fix', () => {
 
   it('every enum error names the value found and the allowed ones', async () => {
     const kind = await optmsmError(() => tinyConfig({ features: [{ name: 'a', kind: 'catgorical' }] }));
-    expect(kind.message).toBe("tiny.yaml: features.0.kind: 'catgorical' is not one of 'categorical', 'numeric', 'multi', 'date'");
+    expect(kind.message).toBe("tiny.yaml: features.0.kind: 'catgorical' is not one of 'categorical', 'numeric', 'multi', 'date', 'sequence'");
     expect([kind.location, kind.found]).toEqual(['tiny.yaml: features.0.kind', "'catgorical'"]);
     const normalize = await optmsmError(() => tinyConfig({ features: [{ name: 'a', kind: 'numeric', normalize: 'zscore' }] }));
     expect(normalize.message).toBe("tiny.yaml: features.0.normalize: 'zscore' is not one of 'none', 'min-max', 'standard', 'log'");

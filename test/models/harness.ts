@@ -56,6 +56,17 @@ export function makeBatch(ctx: ModelContext, size: number, seed: number): Batch 
         score += (s - 1) * v;
         return;
       }
+      if (f.kind === 'sequence' && f.pooling === 'attention') {
+        // A random number of earlier ids from the vocabulary field's table, then zero rows (padding).
+        const table = tables[ctx.fields.findIndex((g) => g.name === f.vocabulary)];
+        const count = rng.nextU32() % (f.maxLen + 1);
+        for (let k = 0; k < count; k += 1) {
+          const id = 2 + (rng.nextU32() % (f.vocabSize - 2));
+          for (let d = 0; d < f.embeddingDim; d += 1) E[b * width + offset + k * f.embeddingDim + d] = table[id * f.embeddingDim + d];
+        }
+        offset += f.maxLen * f.embeddingDim;
+        return;
+      }
       const id = f.name === ctx.scenarioField ? 2 + s : 2 + (rng.nextU32() % (f.vocabSize - 2));
       for (let d = 0; d < f.embeddingDim; d += 1) {
         const v = tables[fi][id * f.embeddingDim + d];

@@ -15,7 +15,7 @@ import { isNumeric } from './plan.js';
 /** Lookup tables from code to id for every field (null for numeric fields). */
 function lookupTables(encoder: FeatureEncoder, enums: readonly (EnumInfo | null)[]): (Int32Array | null)[] {
   return encoder.state.fields.map((_, i) => {
-    const e = enums[i];
+    const e = enums[encoder.vocabularyOf[i]!];
     if (!e) return null;
     const lut = new Int32Array(e.values.length);
     for (let c = 0; c < e.values.length; c++) lut[c] = encoder.categoricalId(i, e.values[c]!);
@@ -47,9 +47,10 @@ export async function encodeCodes(
   fields.forEach((f, i) => {
     if (f.source === 'scenario') return;
     const first = cols.length;
-    if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(tokenCodeAlias(i, k));
+    const tokens = f.source === 'multi' || f.source === 'sequence';
+    if (tokens) for (let k = 1; k <= f.maxLen; k++) cols.push(tokenCodeAlias(i, k));
     else cols.push(codeAlias(i));
-    plan.push({ field: i, first, width: f.source === 'multi' ? f.maxLen : 1 });
+    plan.push({ field: i, first, width: tokens ? f.maxLen : 1 });
   });
   const extraFirst = cols.length;
   encoder.state.extraColumns.forEach((_, j) => cols.push(extraAlias(j)));

@@ -5,7 +5,7 @@
 // categorical cell as the code of its value, numerics as DOUBLE, the label and the split. Raw strings are never
 // materialised; everything after this works on integers.
 import { OptmsmError } from '../../errors.js';
-import { cellAlias, codeAlias, distinctAlias, extraAlias, SQL, tokenCodeAlias } from '../contracts.js';
+import { cellAlias, codeAlias, distinctAlias, extraAlias, historyKeyAlias, historyTimeAlias, SQL, tokenCodeAlias } from '../contracts.js';
 import { DuckSession, duckMessage } from '../duck.js';
 import { SECONDS_PER_DAY } from '../encoders/date.js';
 import type { FieldState } from '../feature-encoder.js';
@@ -32,10 +32,14 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
     ? source.allFiles.map((_, k) => `count_if(${SQL.file} = ${k})::DOUBLE AS __file${k}`)
     : [`histogram(${SQL.file}) AS __files`];
   fields.forEach((f, i) => {
-    if (f.source === 'scenario' || f.source === 'categorical') aggs.push(`list(DISTINCT coalesce(${cellAlias(i)}, '')) AS ${distinctAlias(i)}`);
-    else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT ${cellAlias(i)}))) AS ${distinctAlias(i)}`);
+    if (f.source === 'scenario' || f.source === 'categorical') {
+      // A categorical field's values include the ids of the sequences read from the data that share its vocabulary.
+      const sequences = fields.flatMap((g, j) => (g.source === 'sequence' && g.history === null && g.vocabulary === f.name ? [j] : []));
+      const own = `list(DISTINCT coalesce(${cellAlias(i)}, ''))`;
+      aggs.push(`${sequences.length === 0 ? own : `list_distinct(list_concat(${[own, ...sequences.map((j) => `flatten(list(DISTINCT ${cellAlias(j)}))`)].join(', ')}))`} AS ${distinctAlias(i)}`);
+    } else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT ${cellAlias(i)}))) AS ${distinctAlias(i)}`);
     // Numerics are parsed (and their bad cells rejected) in this pass too.
-    else aggs.push(`count(${cellAlias(i)}) AS n${i}`);
+    else if (isNumeric(f)) aggs.push(`count(${cellAlias(i)}) AS n${i}`);
   });
   const lists = `${source.id}_distinct`;
   const rejects = `${source.id}_rej`;
@@ -97,16 +101,21 @@ export async function createCodeTable(
   // Codes 0..n-1 name the values and n means "no value" (a pad position); each column takes the narrowest
   // unsigned type that holds n.
   const size = (i: number): number => enums[i]!.values.length;
+  const vocabularyOf = (i: number): number => {
+    const f = fields[i]!;
+    return f.source === 'sequence' ? fields.findIndex((g) => g.name === f.vocabulary) : i;
+  };
   const codeType = (i: number): string => (size(i) < 255 ? 'UTINYINT' : size(i) < 65535 ? 'USMALLINT' : 'INTEGER');
   const emptyCode = (i: number): number => (enums[i]!.values.includes('') ? enums[i]!.values.indexOf('') : size(i));
   // 'join' readers: strings map to codes through hash joins on the (value, code) tables, then rows are put back in
   // input order by position. 'enum' readers: ENUM casts (which the CSV reader does while parsing), which keep the
   // scan order by themselves.
   const joins: string[] = [];
-  /** The code of field i's cell; `token` is the 1-based position in a multi cell, null for single cells. */
-  const lookup = (i: number, token: number | null): string => {
+  /** The code of field f's cell; `token` is the 1-based position (SQL) in a multi or sequence cell, null for single cells. */
+  const lookup = (f: number, token: string | null): string => {
+    const i = vocabularyOf(f);
     const e = enums[i]!;
-    const cell = `p.${cellAlias(i)}`;
+    const cell = `p.${cellAlias(f)}`;
     const none = token === null ? emptyCode(i) : size(i);
     if (e.dict !== null) {
       const d = `j${joins.length}`;
@@ -123,7 +132,13 @@ export async function createCodeTable(
   if (!byPosition) cols.push(`(${splitSql(split, SQL.rowId)})::UTINYINT AS ${SQL.splitCode}`);
   fields.forEach((f, i) => {
     if (f.source === 'scenario' || f.source === 'categorical') cols.push(`${lookup(i, null)} AS ${codeAlias(i)}`);
-    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, k)} AS ${tokenCodeAlias(i, k)}`);
+    else if (f.source === 'multi') for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, String(k))} AS ${tokenCodeAlias(i, k)}`);
+    else if (f.source === 'sequence' && f.history !== null) cols.push(`p.${historyKeyAlias(i)} AS ${historyKeyAlias(i)}`, `p.${historyTimeAlias(i)} AS ${historyTimeAlias(i)}`);
+    else if (f.source === 'sequence') {
+      // The most recent maxLen ids, oldest first.
+      const from = `greatest(len(p.${cellAlias(i)}) - ${f.maxLen}, 0)`;
+      for (let k = 1; k <= f.maxLen; k++) cols.push(`${lookup(i, `${from} + ${k}`)} AS ${tokenCodeAlias(i, k)}`);
+    }
     // Numbers as DOUBLE; dates as seconds since 1970-01-01, or as days for a days field (encoders/date.ts).
     else if (isNumeric(f) && f.days) cols.push(`p.${cellAlias(i)} / ${SECONDS_PER_DAY}.0 AS ${codeAlias(i)}`);
     else cols.push(`coalesce(p.${cellAlias(i)}, 'NaN'::DOUBLE) AS ${codeAlias(i)}`);
@@ -137,11 +152,12 @@ export async function createCodeTable(
   } catch (e) {
     throw new OptmsmError('E_DATA_BAD_ROW', `cannot read ${source.allFiles[0]}: ${duckMessage(e)}`, { location: source.allFiles[0] });
   }
+  const coded = await deriveHistories(session, table, fields, (i) => ({ code: codeAlias(vocabularyOf(i)), none: size(vocabularyOf(i)), type: codeType(vocabularyOf(i)) }));
   const view = `${table}_v`;
   // The row id is the row's position in the code table (which keeps input order). A position split hashes the
   // input position, which counts the rows that did not parse too: the row id plus the skipped rows before it.
-  const position = byPosition && source.skipped.length > 0 ? await addInputPositions(session, source, table) : 'rowid';
-  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS ${SQL.rowId}, *${byPosition ? `, (${splitSql(split, position)})::UTINYINT AS ${SQL.splitCode}` : ''} FROM ${table}`);
+  const position = byPosition && source.skipped.length > 0 ? await addInputPositions(session, source, coded) : 'rowid';
+  await session.run(`CREATE VIEW ${view} AS SELECT rowid::INTEGER AS ${SQL.rowId}, *${byPosition ? `, (${splitSql(split, position)})::UTINYINT AS ${SQL.splitCode}` : ''} FROM ${coded}`);
   return view;
 }
 
@@ -171,4 +187,29 @@ async function addInputPositions(session: DuckSession, source: Source, table: st
   await session.run(`DROP TABLE ${steps}`);
   await session.run(`ALTER TABLE ${table}_p RENAME TO ${table}`);
   return SQL.inputPosition;
+}
+
+/**
+ * The token codes of the sequences derived from the rows as an event log: per key, the codes of the vocabulary
+ * field in the rows strictly earlier by time (a RANGE frame that excludes the row's own time, so events at the
+ * same instant never see each other), oldest first (ties by code, so the order is deterministic), the last
+ * maxLen of them. Returns the code table with those columns (itself when no sequence is derived), in input order.
+ */
+async function deriveHistories(
+  session: DuckSession, table: string, fields: readonly FieldState[],
+  vocabulary: (field: number) => { code: string; none: number; type: string },
+): Promise<string> {
+  const derived = fields.flatMap((f, i) => (f.source === 'sequence' && f.history !== null ? [{ i, maxLen: f.maxLen, ...vocabulary(i) }] : []));
+  if (derived.length === 0) return table;
+  const windows = derived.map(({ i, code }) => `list(${code} ORDER BY ${historyTimeAlias(i)}, ${code}) OVER (PARTITION BY ${historyKeyAlias(i)} `
+    + `ORDER BY ${historyTimeAlias(i)} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS w${i}`);
+  const tokens = derived.flatMap(({ i, maxLen, none, type }) => Array.from({ length: maxLen }, (_, k) =>
+    `coalesce(h.w${i}[greatest(len(h.w${i}) - ${maxLen}, 0) + ${k + 1}], ${none})::${type} AS ${tokenCodeAlias(i, k + 1)}`));
+  const inputs = derived.flatMap(({ i }) => [historyKeyAlias(i), historyTimeAlias(i)]);
+  const out = `${table}_h`;
+  await session.run(`CREATE TABLE ${out} AS SELECT c.* EXCLUDE (${inputs.join(', ')}), ${tokens.join(', ')} FROM (SELECT rowid AS r, * FROM ${table}) c `
+    + `JOIN (SELECT rowid AS r, ${windows.join(', ')} FROM ${table}) h ON c.r = h.r ORDER BY c.r`);
+  await session.run(`ALTER TABLE ${out} DROP COLUMN r`);
+  await session.run(`DROP TABLE ${table}`);
+  return out;
 }

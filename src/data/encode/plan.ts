@@ -1,6 +1,6 @@
 // What to fit and what to read: the encoder's fields before fitting (field 0 the scenario, then the features in
 // config order) and the columns a Source must read for them, each under its alias (contracts.ts).
-import { cellAlias, extraAlias, SCENARIO_FIELD, SQL } from '../contracts.js';
+import { cellAlias, extraAlias, historyKeyAlias, historyTimeAlias, SCENARIO_FIELD, SQL } from '../contracts.js';
 import type { FieldState } from '../feature-encoder.js';
 import type { LabelRule } from '../label-rule.js';
 import { fieldNamesOf, type DatasetConfig, type FeatureSpec } from '../schema.js';
@@ -18,8 +18,8 @@ export interface FieldPlan {
 const EMPTY_STATS: NumericStats = { count: 0, min: 0, max: 0, mean: 0, std: 0, median: 0 };
 
 /** The fields of one feature: one, or for a date feature one per part (named as fieldNamesOf says). */
-function statesOf(f: FeatureSpec): FieldState[] {
-  if (f.kind !== 'date') return [stateOf(f)];
+function statesOf(f: FeatureSpec, config: DatasetConfig): FieldState[] {
+  if (f.kind !== 'date') return [stateOf(f, config)];
   const names = fieldNamesOf(f);
   return f.parts.map((part, k): FieldState => {
     const name = names[k]!;
@@ -33,7 +33,7 @@ function statesOf(f: FeatureSpec): FieldState[] {
   });
 }
 
-function stateOf(f: Exclude<FeatureSpec, { kind: 'date' }>): FieldState {
+function stateOf(f: Exclude<FeatureSpec, { kind: 'date' }>, config: DatasetConfig): FieldState {
   if (f.kind === 'categorical') {
     return { source: 'categorical', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [], hashBuckets: f.hashBuckets, minCount: f.minCount };
   }
@@ -41,6 +41,15 @@ function stateOf(f: Exclude<FeatureSpec, { kind: 'date' }>): FieldState {
     return {
       source: 'multi', name: f.name, column: f.column, scope: f.scope, embeddingDim: f.embeddingDim, vocab: f.hashBuckets !== null ? null : [],
       hashBuckets: f.hashBuckets, minCount: f.minCount, separator: f.separator, maxLen: f.maxLen, pooling: f.pooling,
+    };
+  }
+  if (f.kind === 'sequence') {
+    const base = config.features.find((g) => g.name === f.vocabulary && g.kind === 'categorical');
+    const history = config.histories.find((h) => h.name === f.column);
+    return {
+      source: 'sequence', name: f.name, column: f.column, scope: f.scope, embeddingDim: base && base.kind === 'categorical' ? base.embeddingDim : 0,
+      vocabulary: f.vocabulary, separator: f.separator, maxLen: f.maxLen, pooling: f.pooling,
+      history: history ? { key: history.key, time: history.time, values: history.values } : null,
     };
   }
   const fill = typeof f.fill === 'number' ? f.fill : null;
@@ -54,7 +63,7 @@ function stateOf(f: Exclude<FeatureSpec, { kind: 'date' }>): FieldState {
 /** The fields of a dataset config, field SCENARIO_FIELD first (contracts.ts). */
 export function planFields(config: DatasetConfig): FieldPlan[] {
   const scenario: FieldState = { source: 'scenario', name: config.scenario.column, column: config.scenario.column, scope: 'specific', embeddingDim: config.scenario.embeddingDim };
-  return [{ state: scenario, spec: null }, ...config.features.flatMap((f) => statesOf(f).map((state): FieldPlan => ({ state, spec: f })))];
+  return [{ state: scenario, spec: null }, ...config.features.flatMap((f) => statesOf(f, config).map((state): FieldPlan => ({ state, spec: f })))];
 }
 
 export const isNumeric = (f: FieldState): f is Extract<FieldState, { source: 'numeric' | 'bucket' }> => f.source === 'numeric' || f.source === 'bucket';
@@ -73,9 +82,16 @@ export function columnRequests(
   if (splitColumn !== null) out.push({ alias: SQL.splitCell, column: splitColumn, type: 'text', purpose: 'the split' });
   fields.forEach((f, i) => {
     if (f.source === 'scenario') return;
+    if (f.source === 'sequence' && f.history !== null) {
+      // A derived history reads its key and time; its values are the vocabulary field's cells.
+      out.push({ alias: historyKeyAlias(i), column: f.history.key, type: 'text', purpose: `the history '${f.column}' (key)` });
+      out.push({ alias: historyTimeAlias(i), column: f.history.time, type: 'number', purpose: `the history '${f.column}' (time)` });
+      return;
+    }
     const from = f.source === 'date-part' ? f.from : isNumeric(f) ? f.days?.from : undefined;
-    const type = from !== undefined ? 'date' : f.source === 'multi' ? 'tokens' : f.source === 'categorical' ? 'text' : 'number';
-    out.push({ alias: cellAlias(i), column: f.column, type, separator: f.source === 'multi' ? f.separator : undefined, from, purpose: `feature '${f.name}'` });
+    const tokens = f.source === 'multi' || f.source === 'sequence';
+    const type = from !== undefined ? 'date' : tokens ? 'tokens' : f.source === 'categorical' ? 'text' : 'number';
+    out.push({ alias: cellAlias(i), column: f.column, type, separator: tokens ? f.separator : undefined, from, purpose: `feature '${f.name}'` });
   });
   // At prediction time (label optional) the carried columns are optional too: absent ones read as NaN.
   extraColumns.forEach((c, j) => out.push({ alias: extraAlias(j), column: c, type: 'number', purpose: 'extra_columns', optional: labelOptional }));

@@ -26,14 +26,18 @@ export function sequenceMask(keys: Tensor): Tensor {
   return cast(greater(reduceSum(abs(keys), [2]), 0), 'float32');
 }
 
-/** (keys [B, L, d], query [B, d]) → the attention-pooled interest [B, d]. */
-export function targetAttention(name: string, dim: number, options: TargetAttentionOptions): (keys: Tensor, query: Tensor) => Tensor {
+/**
+ * (keys [B, L, d], query [B, d]) → the attention-pooled interest [B, d]; `mask` [B, L] defaults to the keys'
+ * own (a caller that transforms the keys passes the mask of the embeddings they came from).
+ */
+export function targetAttention(
+  name: string, dim: number, options: TargetAttentionOptions,
+): (keys: Tensor, query: Tensor, mask?: Tensor) => Tensor {
   const { hidden, activation = 'relu', normalize = 'none' } = options;
   const unit = mlp(name, 4 * dim, { hidden, activation, outputDim: 1 });
-  return (keys, query) => {
+  return (keys, query, mask = sequenceMask(keys)) => {
     const q = add(mul(keys, 0), unsqueeze(query, 1)); // v at every position, [B, L, d]
     const scores = squeeze(unit(concat([keys, q, sub(keys, q), mul(keys, q)], 2)), 2); // a_j, [B, L]
-    const mask = sequenceMask(keys);
     const weights = normalize === 'softmax' ? mul(softmax(where(greater(mask, 0), scores, -1e9), -1), mask) : mul(scores, mask);
     return mix(weights, keys); // [B, d]
   };
