@@ -3,7 +3,7 @@
 // data inputs, the BCE loss and the auxiliary losses so that every model trains through one graph shape.
 import { z } from 'zod';
 import {
-  add, bceWithLogits, input, mul, reduceMean, reshape, sigmoid, slice, type CompiledModel, type GraphSpec, type Tensor,
+  add, bceWithLogits, constant, gather, input, mul, reduceMean, reshape, sigmoid, slice, type CompiledModel, type GraphSpec, type Tensor,
 } from '../engine/index.js';
 import { fromZodError, OptmsmError } from '../errors.js';
 import type { FieldInfo } from '../data/index.js';
@@ -17,6 +17,11 @@ export interface ModelContext {
   numScenarios: number;
   /** The field that carries the scenario; defaults to the first specific categorical field. */
   scenarioField?: string;
+  /**
+   * A constant added to every logit, one per scenario (length S) or one for all (length 1): the log-odds of the
+   * training split's click rate when `train.prior` asks for it (docs/models.md, "Prior logit"). Omitted: 0.
+   */
+  priorLogit?: readonly number[];
 }
 
 export interface ModelInputs {
@@ -162,6 +167,7 @@ export function buildCtrGraph(
     let E = input('E', ['B', width], 'float32');
     let numeric = nNumeric > 0 ? input('numeric', ['B', nNumeric], 'float32') : null;
     let scenario = input('scenario', ['B'], 'int32');
+    const inputScenario = scenario;
     const label = input('label', ['B'], 'float32');
 
     // Grouped routing: the model runs on the rows sorted by scenario (a stable in-graph sort), and its logit
@@ -199,7 +205,7 @@ export function buildCtrGraph(
 
     const result = forward({ embeddings, numeric, scenario, groups, fields: ctx.fields });
     const { aux } = result;
-    const logit = inInputOrder(result.logit);
+    const logit = withPrior(inInputOrder(result.logit), ctx.priorLogit, inputScenario);
     let loss = reduceMean(bceWithLogits(logit, label), [0]);
     const auxOut: Record<string, Tensor> = {};
     for (const [name, term] of Object.entries(aux)) {
@@ -210,6 +216,16 @@ export function buildCtrGraph(
     if (options.logitOutput ?? true) outputs.logit = logit;
     return { loss, aux: auxOut, outputs, gradInputs: ['E'] };
   };
+}
+
+/**
+ * logit + prior: without it every model starts at p = 0.5 and, with Adam moving each weight by about the learning
+ * rate per step, the base rate is learnt by pushing the embedding rows of frequent ids down first (docs/models.md).
+ */
+function withPrior(logit: Tensor, prior: readonly number[] | undefined, scenario: Tensor): Tensor {
+  if (!prior || prior.every((v) => v === 0)) return logit;
+  if (prior.length === 1) return add(logit, prior[0]!);
+  return add(logit, gather(constant(Float32Array.from(prior), [prior.length]), scenario, 0));
 }
 
 export interface ParameterCounts {

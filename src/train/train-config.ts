@@ -45,6 +45,10 @@ export const trainConfigSchema = z
     threads: z.number().int().positive().default(2).describe('onnxruntime intra-op threads'),
     on_non_finite: z.enum(['error', 'skip']).default('error').describe('a NaN/Inf loss stops training, or skips the batch'),
     gauc_field: z.string().nullable().default(null).describe('field whose values group gAUC, e.g. user_id'),
+    prior: z
+      .enum(['none', 'global', 'scenario'])
+      .default('none')
+      .describe("constant added to every model's logit: none, the training split's log-odds (global) or each scenario's (scenario)"),
   })
   .transform((c) => ({
     epochs: c.epochs,
@@ -61,6 +65,7 @@ export const trainConfigSchema = z
     threads: c.threads,
     onNonFinite: c.on_non_finite,
     gaucField: c.gauc_field,
+    prior: c.prior,
   }));
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;

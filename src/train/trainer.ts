@@ -101,7 +101,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const definition = getModel(options.model);
   const modelConfig = resolveModelConfig(definition, options.modelConfig ?? {});
-  const ctx = { fields: data.fields, numScenarios: data.scenarios.values.length, scenarioField: data.scenarios.column };
+  const ctx = {
+    fields: data.fields,
+    numScenarios: data.scenarios.values.length,
+    scenarioField: data.scenarios.column,
+    priorLogit: priorLogit(train.prior, data.train, data.scenarios.values.length),
+  };
   const compiled = compile(buildCtrGraph(definition, modelConfig, ctx));
   const engine = await EngineModel.create({
     compiled,
@@ -232,6 +237,23 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     parameters: countParameters(compiled, data.fields),
     skippedBatches: engine.skippedSteps,
   };
+}
+
+/**
+ * The log-odds of the training split's click rate, overall or per scenario, smoothed by one pseudo-click and one
+ * pseudo-skip so that a scenario without positives (or without negatives) gets a finite prior.
+ */
+export function priorLogit(prior: TrainConfig['prior'], columns: Pick<EncodedColumns, 'rows' | 'label' | 'scenario'>, numScenarios: number): number[] | undefined {
+  if (prior === 'none') return undefined;
+  const groups = prior === 'global' ? 1 : numScenarios;
+  const clicks = new Float64Array(groups);
+  const rows = new Float64Array(groups);
+  for (let i = 0; i < columns.rows; i++) {
+    const g = groups === 1 ? 0 : columns.scenario[i]!;
+    clicks[g]! += columns.label[i]!;
+    rows[g]! += 1;
+  }
+  return Array.from(clicks, (c, g) => Math.log((c + 1) / (rows[g]! - c + 1)));
 }
 
 /** A non-finite loss stops training naming the epoch and batch; the last epoch checkpoint stays for --resume. */
