@@ -47,7 +47,7 @@ export const trainConfigSchema = z
     gauc_field: z.string().nullable().default(null).describe('field whose values group gAUC, e.g. user_id'),
     prior: z
       .enum(['none', 'global', 'scenario'])
-      .default('none')
+      .default('scenario')
       .describe("constant added to every model's logit: none, the training split's log-odds (global) or each scenario's (scenario)"),
   })
   .transform((c) => ({

@@ -18,8 +18,8 @@ const work = mkdtempSync(join(tmpdir(), 'optmsm-pack-'));
 const app = join(work, 'app');
 const env = { ...process.env, npm_config_update_notifier: 'false', CI: 'true' };
 
-function run(command: string, args: string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
+function run(command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
+  const result = spawnSync(command, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 240_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -130,7 +130,9 @@ void wrong; void typo;
   });
 
   it('npx optmsm in the repository prints no npm warning either', () => {
-    const help = run('npx', ['--no-install', 'optmsm', '--help'], repo);
+    // npx packs the checkout, which runs `prepare` (a full rebuild) the first time: the other test files use dist/
+    // meanwhile, so the rebuild is left out here; what is checked is npm's output.
+    const help = run('npx', ['--no-install', 'optmsm', '--help'], repo, { npm_config_ignore_scripts: 'true' });
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
   });
