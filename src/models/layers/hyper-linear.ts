@@ -36,18 +36,25 @@ function perSample(generated: Tensor, cond: Conditioning): Tensor {
   return cond.kind === 'per_scenario' ? route(generated, cond.scenario) : generated;
 }
 
-/** x3 [B, T, in] @ the sample's generated w [N, in, out]: per scenario group (T products) when sorted, else gathered. */
-function generatedMatmul(x3: Tensor, w: Tensor, cond: Conditioning): Tensor {
-  if (cond.kind === 'per_sample' || !cond.groups) return matmul(x3, perSample(w, cond));
+/**
+ * x [B, in] or [B, T, in] @ the sample's generated w [N, in, out] (N = B per sample, S per scenario): per scenario
+ * group when the rows are sorted by scenario (one Gemm per group, T of them for 3-D x), else gathered and batched.
+ */
+function generatedMatmul(x: Tensor, w: Tensor, cond: Conditioning): Tensor {
+  const flat = x.shape.length === 2;
+  if (cond.kind === 'per_sample' || !cond.groups) {
+    return flat ? squeeze(matmul(unsqueeze(x, 1), perSample(w, cond)), 1) : matmul(x, perSample(w, cond));
+  }
   const groups = cond.groups;
-  const T = x3.shape[1] as number;
-  const rows = (t: number) => unsqueeze(groupedMatmul(squeeze(slice(x3, 1, t, t + 1), 1), w, groups), 1);
+  if (flat) return groupedMatmul(x, w, groups);
+  const T = x.shape[1] as number;
+  const rows = (t: number) => unsqueeze(groupedMatmul(squeeze(slice(x, 1, t, t + 1), 1), w, groups), 1);
   return concat([...Array(T).keys()].map(rows), 1);
 }
 
 /** x [B, in] @ the sample's generated w [N, in, out] (N = B per sample, S per scenario) → [B, out]. */
 export function generatedProduct(x: Tensor, w: Tensor, cond: Conditioning): Tensor {
-  return squeeze(generatedMatmul(unsqueeze(x, 1), w, cond), 1);
+  return generatedMatmul(x, w, cond);
 }
 
 export type HyperLayer = ((x: Tensor, cond: Conditioning) => Tensor) & { readonly outDim: number };
@@ -58,12 +65,15 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
   const baseStd = Math.sqrt(2 / (inDim + outDim));
   // Generator weights start small against the shared part so that training starts from a shared layer.
   const genStd = (std: number) => ({ kind: 'normal' as const, std: std / Math.sqrt(condDim) });
-  const apply = scope(name, (): ((x3: Tensor, cond: Conditioning) => Tensor) => {
+  // x is [B, in] or [B, T, in]; a per-sample vector [B, out] broadcasts over T as [B, 1, out]. 2-D inputs stay
+  // 2-D, so that the shared products are Gemms rather than batched products with T = 1.
+  const overT = (x: Tensor, v: Tensor) => (x.shape.length === 2 ? v : unsqueeze(v, 1));
+  const apply = scope(name, (): ((x: Tensor, cond: Conditioning) => Tensor) => {
     // b(c) = P_b c + b0, for the two modes that generate their bias.
     const generatedBias = () => {
       const pb = param('bias_generator', [condDim, outDim], genStd(0.1));
       const pb0 = param('bias', [outDim], { kind: 'zeros' });
-      return (cond: Conditioning) => unsqueeze(perSample(linearOp(cond.c, pb, pb0), cond), 1); // [B, 1, out]
+      return (x: Tensor, cond: Conditioning) => overT(x, perSample(linearOp(cond.c, pb, pb0), cond)); // [B, (1,) out]
     };
     switch (mode) {
       case 'decomposed': {
@@ -75,19 +85,19 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
         for (let i = 0; i < rank; i += 1) identity[i * rank + i] = 1;
         const eye = constant(identity, [rank, rank]);
         const bias = generatedBias();
-        return (x3, cond) => {
+        return (x, cond) => {
           const core = add(reshape(linearOp(cond.c, p, p0), [cond.c.shape[0], rank, rank]), eye); // [N, k, k]
-          const projected = generatedMatmul(matmul(x3, v), core, cond); // [B, T, k]
-          return add(matmul(projected, u), bias(cond)); // [B, T, out]
+          const projected = generatedMatmul(matmul(x, v), core, cond); // [B, (T,) k]
+          return add(matmul(projected, u), bias(x, cond)); // [B, (T,) out]
         };
       }
       case 'full': {
         const p = param('weight_generator', [condDim, inDim * outDim], genStd(0.1 * baseStd));
         const p0 = param('weight', [inDim * outDim], { kind: 'normal', std: baseStd });
         const bias = generatedBias();
-        return (x3, cond) => {
+        return (x, cond) => {
           const w = reshape(linearOp(cond.c, p, p0), [cond.c.shape[0], inDim, outDim]); // [N, in, out]
-          return add(generatedMatmul(x3, w, cond), bias(cond));
+          return add(generatedMatmul(x, w, cond), bias(x, cond));
         };
       }
       case 'scale': {
@@ -95,14 +105,12 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
         const q = param('gain_generator', [condDim, outDim], genStd(0.1));
         const q0 = param('gain', [outDim], { kind: 'zeros' });
         const b = param('bias', [outDim], { kind: 'zeros' });
-        return (x3, cond) => {
-          const gain = unsqueeze(perSample(mul(sigmoid(linearOp(cond.c, q, q0)), 2), cond), 1); // [B, 1, out]
-          return add(mul(matmul(x3, w), gain), b);
+        return (x, cond) => {
+          const gain = overT(x, perSample(mul(sigmoid(linearOp(cond.c, q, q0)), 2), cond)); // [B, (1,) out]
+          return add(mul(matmul(x, w), gain), b);
         };
       }
     }
   });
-  const layer = (x: Tensor, cond: Conditioning): Tensor =>
-    x.shape.length === 2 ? squeeze(apply(unsqueeze(x, 1), cond), 1) : apply(x, cond);
-  return Object.assign(layer, { outDim });
+  return Object.assign(apply, { outDim });
 }
