@@ -1,19 +1,21 @@
 // npm run bench:models [-- --configs configs/experiments/ml100k.yaml,configs/experiments/synthetic-1m.yaml
-//                          --models optmsm,star,shared-bottom --rounds 5 --steps 30]
+//                          --models optmsm,star,shared-bottom --variants FILE --rounds 5 --steps 30]
 //
 // Training throughput of whole models on real data, the way the trainer runs them (batches from the shuffled
 // training split, the run config's batch size, optimizers and model options, EngineModel.trainStep), in
 // interleaved rounds in one process: each round trains every model for --steps batches, so a burst of load
 // from other processes hits all models alike. Prints samples/s per model (median and best round), the ratio
 // of each model to the reference model (--against, default star) and the dense parameter counts with and
-// without the embedding tables. ML-100k needs ../shared/data (skipped with a note when absent).
+// without the embedding tables. `--variants FILE` adds rows from a `variants:` block (as `optmsm suite` takes:
+// `optmsm.m32: {model: optmsm, config: {repr_dim: 32}}`). ML-100k needs ../shared/data (skipped when absent).
 import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
 import { batchIterator, type Batch, type PreparedDataset } from '../src/data/index.js';
 import { compile, EngineModel } from '../src/engine/index.js';
 import { OptmsmError } from '../src/errors.js';
 import { buildCtrGraph, countParameters, getModel } from '../src/models/index.js';
-import { loadData, loadRunConfig, type RunConfig } from '../src/train/index.js';
+import { entryLabel, loadData, loadRunConfig, type BenchEntry, type RunConfig } from '../src/train/index.js';
+import { loadVariants } from '../src/train/suite.js';
 import { embeddingFields, toEngineBatch } from '../src/train/engine-batch.js';
 
 const WARMUP_STEPS = 3;
@@ -21,17 +23,17 @@ const WARMUP_STEPS = 3;
 const program = new Command()
   .option('--configs <list>', 'run configs, comma-separated', 'configs/experiments/ml100k.yaml,configs/experiments/synthetic-1m.yaml')
   .option('--models <list>', 'models, comma-separated (options from each run config)', 'optmsm,star,shared-bottom')
+  .option('--variants <file>', 'extra rows: a file with a `variants:` block')
   .option('--against <model>', 'the model the ratios are taken against', 'star')
   .option('--rounds <n>', 'interleaved rounds', '5')
   .option('--steps <n>', 'timed training steps per model and round', '30');
 program.parse();
-const opts = program.opts<{ configs: string; models: string; against: string; rounds: string; steps: string }>();
+const opts = program.opts<{ configs: string; models: string; variants?: string; against: string; rounds: string; steps: string }>();
 
 interface Contender {
-  model: string;
+  label: string;
   engine: EngineModel;
   batches: Generator<Batch>;
-  epoch: number;
   rates: number[];
   dense: number;
   embedding: number;
@@ -42,9 +44,10 @@ function* epochs(data: PreparedDataset, batchSize: number, seed: number): Genera
   for (let epoch = 0; ; epoch++) yield* batchIterator(data.train, { batchSize, seed, epoch, fields: data.fields });
 }
 
-async function contender(config: RunConfig, data: PreparedDataset, model: string): Promise<Contender> {
+async function contender(config: RunConfig, data: PreparedDataset, entry: BenchEntry): Promise<Contender> {
   const ctx = { fields: data.fields, numScenarios: data.scenarios.values.length, scenarioField: data.scenarios.column };
-  const compiled = compile(buildCtrGraph(getModel(model), config.models[model] ?? {}, ctx));
+  const options = { ...(config.models[entry.model] ?? {}), ...entry.overrides };
+  const compiled = compile(buildCtrGraph(getModel(entry.model), options, ctx));
   const { train } = config;
   const engine = await EngineModel.create({
     compiled, fields: embeddingFields(data.fields), optimizer: train.optimizer, sparseOptimizer: train.sparseOptimizer,
@@ -52,7 +55,7 @@ async function contender(config: RunConfig, data: PreparedDataset, model: string
   });
   const batches = epochs(data, train.batchSize, config.seeds[0]);
   const counts = countParameters(compiled, data.fields);
-  return { model, engine, batches, epoch: 0, rates: [], dense: counts.dense, embedding: counts.embedding };
+  return { label: entryLabel(entry), engine, batches, rates: [], dense: counts.dense, embedding: counts.embedding };
 }
 
 async function timedSteps(c: Contender, steps: number): Promise<number> {
@@ -69,10 +72,13 @@ async function timedSteps(c: Contender, steps: number): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const models = opts.models.split(',');
+const entries: BenchEntry[] = [
+  ...opts.models.split(',').map((model) => ({ model, overrides: {} })),
+  ...(opts.variants ? loadVariants(opts.variants) : []),
+];
 const rounds = Number(opts.rounds);
 const steps = Number(opts.steps);
-console.log(`bench:models: ${models.join(', ')}; ${rounds} interleaved rounds of ${steps} steps (after ${WARMUP_STEPS} warm-up steps)`);
+console.log(`bench:models: ${entries.map(entryLabel).join(', ')}; ${rounds} interleaved rounds of ${steps} steps (after ${WARMUP_STEPS} warm-up steps)`);
 console.log(`started ${new Date().toISOString()} on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const table: string[][] = [['dataset', 'model', 'samples/s (median round)', 'best round', `ratio to ${opts.against} (median)`, 'dense params', 'embedding params']];
 for (const file of opts.configs.split(',')) {
@@ -86,18 +92,18 @@ for (const file of opts.configs.split(',')) {
     continue;
   }
   const contenders: Contender[] = [];
-  for (const model of models) contenders.push(await contender(config, data, model));
+  for (const entry of entries) contenders.push(await contender(config, data, entry));
   for (const c of contenders) await timedSteps(c, WARMUP_STEPS);
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so that no model always runs first after the previous dataset's or round's work.
     const order = r % 2 === 0 ? contenders : [...contenders].reverse();
     for (const c of order) c.rates.push(await timedSteps(c, steps));
-    console.log(`  ${config.name} round ${r + 1}: ${contenders.map((c) => `${c.model} ${fmt(c.rates[r])}`).join(', ')} samples/s`);
+    console.log(`  ${config.name} round ${r + 1}: ${contenders.map((c) => `${c.label} ${fmt(c.rates[r])}`).join(', ')} samples/s`);
   }
-  const reference = contenders.find((c) => c.model === opts.against);
+  const reference = contenders.find((c) => c.label === opts.against);
   for (const c of contenders) {
     const ratio = reference ? `${(median(c.rates) / median(reference.rates)).toFixed(2)}x` : '-';
-    table.push([config.name, c.model, fmt(median(c.rates)), fmt(Math.max(...c.rates)), ratio, fmt(c.dense), fmt(c.embedding)]);
+    table.push([config.name, c.label, fmt(median(c.rates)), fmt(Math.max(...c.rates)), ratio, fmt(c.dense), fmt(c.embedding)]);
     await c.engine.dispose();
   }
 }

@@ -24,18 +24,24 @@ import { concatFields, fieldsWidth, sharedFilter } from './layers/embedding.js';
 import { gate, mix } from './layers/gate.js';
 import { sshShape } from './layers/hyper-tower.js';
 import { activationSchema, dropoutSchema, hiddenSchema, mlp, normSchema } from './layers/mlp.js';
-import { predictionGrouped, predictionModule } from './layers/prediction.js';
-import { specificInput } from './layers/specific-input.js';
+import { sharedEncoders } from './layers/shared-encoders.js';
+import { predictionModule } from './layers/prediction.js';
+import { scenarioCode, specificInput, specificIsScenarioOnly } from './layers/specific-input.js';
 
 const config = z.strictObject({
-  repr_dim: z.number().int().positive().default(64).describe('m: size of h_sp and of each shared information embedding z_k'),
+  repr_dim: z.number().int().positive().default(32).describe('m: size of h_sp and of each shared information embedding z_k'),
   num_shared: z.number().int().positive().nullable().default(null).describe('K shared information embeddings; null = S'),
-  encoder_hidden: hiddenSchema.nullable().default(null).describe('hidden sizes of each g_k; null = [2m]'),
-  orth: z.enum(['representation', 'parameter', 'none']).default('representation').describe('orthogonality constraint on the z_k'),
+  encoder_hidden: hiddenSchema.nullable().default([64]).describe('hidden sizes of each g_k ([] = linear); null = [2m]'),
+  orth: z.enum(['representation', 'parameter', 'none']).default('parameter').describe('orthogonality constraint on the z_k'),
   lambda_orth: z.number().min(0).default(1e-2).describe('weight of L_orth in the loss'),
   combine: z.enum(['gate', 'own', 'concat']).default('gate').describe('how h_sp and the z_k form r'),
   prediction: z.enum(['hyper', 'towers']).default('hyper').describe('SSH, or one ordinary tower per scenario'),
   tower_hidden: hiddenSchema.min(1).default([128, 64]).describe('H_1..H_L of the prediction tower'),
+  scenario_code: z.number().int().min(0).default(16)
+    .describe('d_q: a learned code per scenario joins e_sp, so h_sp, the gate and c tell scenarios apart from the first step; 0 = none'),
+  scenario_code_std: z.number().positive().default(1).describe('σ_q: the code is drawn N(0, σ_q²), how far apart the scenarios start'),
+  condition: z.enum(['specific', 'scenario']).default('scenario')
+    .describe('what the gate and the hypernetwork read: h_sp (every field of F_sp) or h_s = MLP_s([e_scenario ; q_s]) (the scenario alone, per scenario)'),
   hyper_scenario_embedding: z.boolean().default(false).describe('concatenate the scenario embedding to c'),
   ...sshShape,
   activation: activationSchema.default('relu').describe('activation of encoders and towers'),
@@ -68,7 +74,9 @@ export const optmsm = defineModel({
   description: 'OptMSM: scenario-enhanced learning (shared/specific partition, orthogonal shared embeddings) + SSH',
   search: { repr_dim: [32, 64, 128], tower_hidden: [[64], [128, 64], [256, 128]], hyper_rank: [8, 16, 32], dropout: [0, 0.1, 0.2] },
   config,
-  grouped: predictionGrouped,
+  // Routed weights: towers, or generated matrices per scenario (F_sp = {scenario}, or the gate and c read the scenario alone).
+  grouped: (cfg, ctx) => cfg.prediction === 'towers' || (cfg.hyperGeneration === 'auto' && cfg.hyperMode !== 'scale'
+    && (cfg.condition === 'scenario' || specificIsScenarioOnly(ctx))),
   build(cfg, ctx) {
     const S = ctx.numScenarios;
     const m = cfg.reprDim;
@@ -80,13 +88,18 @@ export const optmsm = defineModel({
     }
     const shFilter = sharedFilter(ctx);
     // h_sp, the gate and c are functions of e_sp: per scenario ([S, ·]) when e_sp is the scenario embedding alone.
-    const specific = specificInput(ctx, cfg.hyperGeneration);
+    const code = cfg.scenarioCode > 0 ? scenarioCode('specific', S, cfg.scenarioCode, cfg.scenarioCodeStd) : undefined;
+    const specific = specificInput(ctx, cfg.hyperGeneration, { code });
+    // condition 'scenario' with context fields in F_sp: the gate and c read the scenario alone, h_s [S, m].
+    const scenarioInput = cfg.condition === 'scenario' && !specificIsScenarioOnly(ctx)
+      ? specificInput(ctx, cfg.hyperGeneration, { code, scenarioOnly: true }) : null;
     const act = { activation: cfg.activation, dropout: cfg.dropout };
 
     const mlpSp = mlp('specific', specific.width, { hidden: [m] });
-    const encoders = mlp('shared', fieldsWidth(ctx.fields, shFilter), {
-      hidden: cfg.encoderHidden ?? [2 * m], outputDim: m, ...act,
-    }, { experts: K });
+    const mlpS = scenarioInput ? mlp('scenario', scenarioInput.width, { hidden: [m] }) : null;
+    const encoders = sharedEncoders('shared', K, fieldsWidth(ctx.fields, shFilter), {
+      hidden: cfg.encoderHidden ?? [2 * m], outDim: m, ...act,
+    });
     const gateK = cfg.combine === 'gate' ? gate('gate', m, K) : null;
     const rDim = m + (cfg.combine === 'concat' ? K * m : m);
     // SSH: c = MLP_c(h_sp) [; e_scenario]; or per-scenario towers.
@@ -94,22 +107,31 @@ export const optmsm = defineModel({
 
     return (inputs) => {
       const { scenario } = inputs;
-      const rows = specific.rows(inputs);
-      const hSpN = mlpSp(rows.eSp); // [N, m]
-      const hSp = rows.toSamples(hSpN); // [B, m]
-      const zShared = encoders(concatFields(inputs, shFilter)); // [B, K, m]
+      const spRows = specific.rows(inputs);
+      const hSpN = mlpSp(spRows.eSp); // h_sp [N, m]: per scenario when F_sp = {scenario}, else per sample
+      const hSp = spRows.toSamples(hSpN); // [B, m]
+      // What the gate and c read: h_sp, or (condition 'scenario' with context fields) h_s [S, m].
+      const rows = scenarioInput ? scenarioInput.rows(inputs) : spRows;
+      const hCond = mlpS ? mlpS(rows.eSp) : hSpN;
+      const eSh = concatFields(inputs, shFilter); // [B, D_sh]
 
       const aux: Record<string, { value: Tensor; weight: number }> = {};
-      if (cfg.orth === 'representation') aux.orth = { value: orthRepresentation(zShared), weight: cfg.lambdaOrth };
-      if (cfg.orth === 'parameter') aux.orth = { value: orthParameter(encoders.weights[0]), weight: cfg.lambdaOrth };
-
+      if (cfg.orth === 'parameter') aux.orth = { value: orthParameter(encoders.firstWeights), weight: cfg.lambdaOrth };
       let zMixed: Tensor; // [B, ·]
-      if (gateK) zMixed = mix(rows.toSamples(gateK(hSpN)), zShared);
-      else if (cfg.combine === 'own') zMixed = mix(oneHot(scenario, S), zShared);
-      else zMixed = reshape(zShared, ['B', K * m]);
+      if (gateK && cfg.orth !== 'representation') {
+        // Only Σ_k a_k z_k is needed: the encoders form it per scenario when the gate is per scenario.
+        const a = gateK(hCond); // [N, K]
+        zMixed = encoders.mixture(eSh, (scenarioInput ?? specific).perScenario ? { kind: 'per_scenario', a, routing: inputs } : { kind: 'per_sample', a });
+      } else {
+        const zShared = encoders.all(eSh); // [B, K, m]
+        if (cfg.orth === 'representation') aux.orth = { value: orthRepresentation(zShared), weight: cfg.lambdaOrth };
+        if (gateK) zMixed = mix(rows.toSamples(gateK(hCond)), zShared);
+        else if (cfg.combine === 'own') zMixed = mix(oneHot(scenario, S), zShared);
+        else zMixed = reshape(zShared, ['B', K * m]);
+      }
       const r = concat([hSp, zMixed], 1); // [B, rDim]
 
-      return { logit: predict(r, inputs, { rows, x: hSpN }), aux };
+      return { logit: predict(r, inputs, { rows, x: hCond }), aux };
     };
   },
 });

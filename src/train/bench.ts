@@ -28,7 +28,9 @@ export interface BenchEntry {
 export function ablationEntries(numScenarios: number): BenchEntry[] {
   return [
     { model: 'optmsm', variant: 'no-orth', overrides: { lambda_orth: 0 } },
-    { model: 'optmsm', variant: 'orth-parameter', overrides: { orth: 'parameter' } },
+    { model: 'optmsm', variant: 'orth-representation', overrides: { orth: 'representation' } },
+    { model: 'optmsm', variant: 'no-code', overrides: { scenario_code: 0 } },
+    { model: 'optmsm', variant: 'condition-specific', overrides: { condition: 'specific' } },
     { model: 'optmsm', variant: 'towers', overrides: { prediction: 'towers' } },
     { model: 'shared-bottom', variant: 'hyper', overrides: { prediction: 'hyper' } }, // SEL replaced by a shared bottom
     { model: 'mmoe', variant: 'hyper', overrides: { prediction: 'hyper' } },

@@ -5,9 +5,14 @@
 // the samples; generated layers then get per-scenario conditioning. This equals per-sample evaluation
 // (outputs and dL/dθ exactly; dL/dE summed per scenario, which is what reaches the embedding table) and saves
 // the work of B - S rows.
+// A model may add a learned scenario code q_s to e_sp (`code`, from scenarioCode): a dense vector per scenario drawn N(0, σ²), so
+// that whatever reads e_sp tells the scenarios apart from the first step. The embeddings start near zero
+// (N(0, 1e-4)), so without it h_sp, a gate or a hypernetwork input is the same for every scenario until the
+// scenario's embedding has grown, and a hypernetwork trains as one shared network meanwhile (docs/results.md,
+// "Diagnosis"). `scenarioOnly` reads the scenario field alone (and the code): per scenario whatever F_sp holds.
 import { z } from 'zod';
-import type { Tensor } from '../../engine/index.js';
-import type { ModelContext, ModelInputs } from '../model.js';
+import { concat, param, scope, type Tensor } from '../../engine/index.js';
+import type { FieldInfo, ModelContext, ModelInputs } from '../model.js';
 import { concatFields, fieldsWidth, scenarioFieldName, specificFilter } from './embedding.js';
 import type { Conditioning, HyperMode } from './hyper-linear.js';
 import { route, scenarioValues } from './scenario-params.js';
@@ -47,18 +52,34 @@ export interface SpecificInput {
   rows(inputs: ModelInputs): SpecificRows;
 }
 
-export function specificInput(ctx: ModelContext, generation: Generation): SpecificInput {
-  const filter = specificFilter(ctx);
-  const perScenario = generation === 'auto' && specificIsScenarioOnly(ctx);
+/** A learned scenario code q_s [S, dim], drawn N(0, std²): `<name>.scenario_code`. */
+export function scenarioCode(name: string, numScenarios: number, dim: number, std: number): Tensor {
+  return scope(name, () => param('scenario_code', [numScenarios, dim], { kind: 'normal', std }));
+}
+
+export interface SpecificInputOptions {
+  /** A scenario code [S, d] (scenarioCode) concatenated to e_sp. */
+  code?: Tensor;
+  /** The scenario field alone instead of every field of F_sp. */
+  scenarioOnly?: boolean;
+}
+
+export function specificInput(ctx: ModelContext, generation: Generation, options: SpecificInputOptions = {}): SpecificInput {
+  const scenarioField = scenarioFieldName(ctx);
+  const filter = options.scenarioOnly ? (f: FieldInfo) => f.name === scenarioField : specificFilter(ctx);
+  const perScenario = generation === 'auto' && (options.scenarioOnly === true || specificIsScenarioOnly(ctx));
+  const { code } = options;
   const rows = (inputs: ModelInputs): SpecificRows => {
     const { scenario, groups } = inputs;
     const at = (x: Tensor) => (perScenario ? scenarioValues(x, scenario, ctx.numScenarios) : x);
+    const fields = at(concatFields(inputs, filter)); // [N, D_sp]
     return {
-      eSp: at(concatFields(inputs, filter)),
+      // The code's rows are the scenarios themselves: per scenario as it is, per sample routed.
+      eSp: code ? concat([fields, perScenario ? code : route(code, scenario)], 1) : fields,
       at,
       toSamples: (x) => (perScenario ? route(x, scenario) : x),
       conditioning: (c) => (perScenario ? { kind: 'per_scenario', c, scenario, groups } : { kind: 'per_sample', c }),
     };
   };
-  return { width: fieldsWidth(ctx.fields, filter), perScenario, rows };
+  return { width: fieldsWidth(ctx.fields, filter) + (code ? (code.shape[1] as number) : 0), perScenario, rows };
 }
