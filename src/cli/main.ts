@@ -11,6 +11,13 @@ const program = new Command('optmsm')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerCommands(program);
 
+// `optmsm models | head`: the reader has gone, so what is left to print has nobody to read it. Stop quietly, as
+// Unix tools do, instead of an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 function report(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (usage errors, --help, --version).

@@ -1,5 +1,5 @@
 // The CLI as a user runs it: a child process through bin/optmsm.js (launcher, tsx, malloc settings included).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,5 +121,15 @@ describe('optmsm CLI', () => {
     const noModel = optmsm('tune', '--config', config, '--trials', '2');
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toMatch(/tune needs --config and --model/);
+  });
+
+  it('optmsm models | head: the reader leaving early ends the command quietly', async () => {
+    const child = spawn(process.execPath, [bin, 'models'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.once('data', () => child.stdout.destroy()); // what `head -1` does after its line
+    const code = await new Promise((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
