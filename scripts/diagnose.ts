@@ -17,6 +17,7 @@ import { batchIterator, type EncodedColumns, type FieldInfo, type PreparedDatase
 import { compile, EngineModel, Rng, type CompiledModel } from '../src/engine/index.js';
 import { buildCtrGraph, getModel } from '../src/models/index.js';
 import { evaluateSplit, loadData, loadRunConfig, oracleOf } from '../src/train/index.js';
+import { priorLogit } from '../src/train/trainer.js';
 import { embeddingFields, toEngineBatch } from '../src/train/engine-batch.js';
 
 const { values } = parseArgs({
@@ -42,7 +43,10 @@ const overrides = Object.fromEntries(values.set!.map((kv) => {
   return [kv.slice(0, at), JSON.parse(kv.slice(at + 1)) as unknown];
 }));
 const S = data.scenarios.values;
-const ctx = { fields: data.fields, numScenarios: S.length, scenarioField: data.scenarios.column };
+const ctx = {
+  fields: data.fields, numScenarios: S.length, scenarioField: data.scenarios.column,
+  priorLogit: priorLogit(config.train.prior, data.train, S.length), // as the trainer builds it
+};
 const compiled = compile(buildCtrGraph(getModel(model), { ...(config.models[model] ?? {}), ...overrides }, ctx));
 const { train } = config;
 const seed = values.seed ? Number(values.seed) : config.seeds[0];
