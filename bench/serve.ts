@@ -75,9 +75,9 @@ async function workload(): Promise<Workload> {
     process.stderr.write(`training the served model (2 epochs of OptMSM) into ${run}\n`);
     await runTraining({ config: loadRunConfig(config), model: 'optmsm', epochs: 2, out: run, log: () => {} });
   }
-  const runConfig = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { dataset: { files: string | string[] } };
-  const files = runConfig.dataset.files;
-  const csv = Array.isArray(files) ? files[0]! : files;
+  // config.json names the files it read, resolved (`files`).
+  const { files } = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { files: string[] };
+  const csv = files[0]!;
   const [header, ...lines] = readFileSync(csv, 'utf8').trim().split('\n').slice(0, 4097);
   const names = header!.split(',');
   const rows = lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [names[i]!, v])));
