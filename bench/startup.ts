@@ -74,7 +74,7 @@ if (!args.includes('--no-work')) {
   const trainRun = (name: string, env: NodeJS.ProcessEnv, r: number) => {
     const out = join(dir, `run-${name.includes('defaults') ? 'plain' : 'malloc'}-${r}`);
     const seconds = timed([node, main, 'train', '--config', config, '--model', 'optmsm', '--epochs', '2', '--out', out], { ...env, CI: 'true' });
-    samplesPerSecond[name].push(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).train.samples_per_second);
+    samplesPerSecond[name].push(JSON.parse(readFileSync(join(out, 'timing.json'), 'utf8')).samples_per_second); // wall-clock figures live in timing.json
     return seconds;
   };
   const work = interleave({
