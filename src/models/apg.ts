@@ -2,20 +2,26 @@
 // Click-Through Rate Prediction", NeurIPS 2022 (arXiv 2203.16218). A DNN whose hidden layers have parameters
 // generated per instance from a condition z:
 //   z = condition:  scenario (e_sp, the scenario-specific fields)  |  input (e, every field)  |  self (h^l)
-//   low_rank:  h^(l+1) = act(U^l S^l(z) V^l h^l + b^l),  S^l(z) = reshape(G^l(z)) [K, K]        U [out, K], V [K, in]
+//   low_rank:  h^(l+1) = act(U^l S^l(z) V^l h^l + b^l),  S^l(z) = I + reshape(G^l(z)) [K, K]    U [out, K], V [K, in]
 //              computed as ((h V) S) U (the paper's decomposed feed-forward: in·K + K² + K·out per sample)
-//   full:      h^(l+1) = act(W^l(z) h^l + b^l),  W^l(z) = reshape(G^l(z)) [in, out]             (no decomposition)
+//   full:      h^(l+1) = act(W^l(z) h^l + b^l),  W^l(z) = W0 + reshape(G^l(z)) [in, out]        (no decomposition)
 //   over-parameterisation (P > K): U = U_1 U_2, V = V_1 V_2 with inner size P, trained as factors and equal to
 //              one K-rank matrix at inference (the product is formed in the graph; it is weight-sized, not per sample)
 //   G^l(z) = W_g2 act(W_g1 z + b_g1) + b_g2                                                      the generator MLP
 //   logit = w_out h^L + b_out
+// Initialisation (the paper gives none): S(z) = I_K + G^l(z) and W(z) = W0 + G^l(z) (W0 shared, Xavier), i.e. the
+// generator's output bias starts at vec(I) or at a Xavier draw rather than at zero, so each layer starts as a
+// shared layer U V (or W0) that the generated part then adjusts. With a zero start the generated layers output 0
+// for every input while the embeddings are near zero; the network then only learns through the push that a
+// logit far from the base rate gives, and with `train.prior` (logit starting at the base rate) APG did not learn
+// at all on ML-100k (test AUC 0.519, loss constant from epoch 1).
 // Ambiguities and choices: the generator is a one-hidden-layer MLP per layer; U and V are shared by all
 // instances (the paper's "shared parameters" variant: common patterns in U, V, instance patterns in S), b is
 // shared. With condition `scenario` and F_sp = {scenario field}, S(z) has one value per scenario: it is generated
 // once per scenario and applied per scenario group of the sorted batch (exactly per-instance generation; see
 // layers/specific-input.ts). The output layer is an ordinary linear layer.
 import { z } from 'zod';
-import { add, matmul, param, reshape, scope, squeeze, type Tensor } from '../engine/index.js';
+import { add, constant, matmul, param, reshape, scope, squeeze, type Tensor } from '../engine/index.js';
 import { defineModel, type CamelKeys } from './model.js';
 import { allFields, concatFields, fieldsWidth } from './layers/embedding.js';
 import { generatedProduct, type Conditioning } from './layers/hyper-linear.js';
@@ -38,6 +44,13 @@ const config = z.strictObject({
 
 type ApgConfig = CamelKeys<z.output<typeof config>>;
 
+/** vec(I_K). */
+function identity(K: number): Float32Array {
+  const eye = new Float32Array(K * K);
+  for (let i = 0; i < K; i += 1) eye[i * K + i] = 1;
+  return eye;
+}
+
 /** A weight [rows, cols], or the product of two factors through an inner size P (over-parameterisation). */
 function factorised(name: string, rows: number, cols: number, inner: number | null): () => Tensor {
   if (inner === null) {
@@ -57,10 +70,12 @@ function apgLayer(name: string, inDim: number, outDim: number, condDim: number, 
     const v = cfg.decomposition === 'low_rank' ? factorised('v', inDim, K, cfg.overParameterization) : null;
     const u = cfg.decomposition === 'low_rank' ? factorised('u', K, outDim, cfg.overParameterization) : null;
     const b = param('bias', [outDim], { kind: 'zeros' });
+    const base = cfg.decomposition === 'low_rank' ? constant(identity(K), [K * K]) : reshape(param('base', [inDim, outDim], { kind: 'xavier_uniform' }), [inDim * outDim]);
     return (h: Tensor, z: Tensor, cond: Conditioning): Tensor => {
       const N = z.shape[0];
-      if (!u || !v) return add(generatedProduct(h, reshape(generator(z), [N, inDim, outDim]), cond), b); // W(z) h + b
-      const core = reshape(generator(z), [N, K, K]); // S(z), [N, K, K]
+      const generated = add(generator(z), base); // vec(I) + G(z) or vec(W0) + G(z)
+      if (!u || !v) return add(generatedProduct(h, reshape(generated, [N, inDim, outDim]), cond), b); // W(z) h + b
+      const core = reshape(generated, [N, K, K]); // S(z), [N, K, K]
       return add(matmul(generatedProduct(matmul(h, v()), core, cond), u()), b); // ((h V) S) U + b, [B, out]
     };
   });
