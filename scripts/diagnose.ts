@@ -16,8 +16,7 @@ import { parseArgs } from 'node:util';
 import { batchIterator, type EncodedColumns, type FieldInfo, type PreparedDataset } from '../src/data/index.js';
 import { compile, EngineModel, Rng, type CompiledModel } from '../src/engine/index.js';
 import { buildCtrGraph, getModel } from '../src/models/index.js';
-import { evaluateSplit, loadData, loadRunConfig, oracleOf } from '../src/train/index.js';
-import { priorLogit } from '../src/train/trainer.js';
+import { evaluateSplit, loadData, loadRunConfig, oracleOf, priorLogit } from '../src/train/index.js';
 import { embeddingFields, toEngineBatch } from '../src/train/engine-batch.js';
 
 const { values } = parseArgs({

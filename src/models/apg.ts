@@ -21,10 +21,10 @@
 // once per scenario and applied per scenario group of the sorted batch (exactly per-instance generation; see
 // layers/specific-input.ts). The output layer is an ordinary linear layer.
 import { z } from 'zod';
-import { add, constant, matmul, param, reshape, scope, squeeze, type Tensor } from '../engine/index.js';
+import { add, matmul, param, reshape, scope, squeeze, type Tensor } from '../engine/index.js';
 import { defineModel, type CamelKeys } from './model.js';
 import { allFields, concatFields, fieldsWidth } from './layers/embedding.js';
-import { generatedProduct, type Conditioning } from './layers/hyper-linear.js';
+import { generatedProduct, identity, type Conditioning } from './layers/hyper-linear.js';
 import { activate, activationSchema, dropoutSchema, hiddenSchema, linear, maybeDropout, mlp } from './layers/mlp.js';
 import { generationSchema, specificInput, type SpecificRows } from './layers/specific-input.js';
 
@@ -43,13 +43,6 @@ const config = z.strictObject({
 });
 
 type ApgConfig = CamelKeys<z.output<typeof config>>;
-
-/** vec(I_K). */
-function identity(K: number): Float32Array {
-  const eye = new Float32Array(K * K);
-  for (let i = 0; i < K; i += 1) eye[i * K + i] = 1;
-  return eye;
-}
 
 /** A weight [rows, cols], or the product of two factors through an inner size P (over-parameterisation). */
 function factorised(name: string, rows: number, cols: number, inner: number | null): () => Tensor {
@@ -70,12 +63,12 @@ function apgLayer(name: string, inDim: number, outDim: number, condDim: number, 
     const v = cfg.decomposition === 'low_rank' ? factorised('v', inDim, K, cfg.overParameterization) : null;
     const u = cfg.decomposition === 'low_rank' ? factorised('u', K, outDim, cfg.overParameterization) : null;
     const b = param('bias', [outDim], { kind: 'zeros' });
-    const base = cfg.decomposition === 'low_rank' ? constant(identity(K), [K * K]) : reshape(param('base', [inDim, outDim], { kind: 'xavier_uniform' }), [inDim * outDim]);
+    // Where the generated part starts: I for the core S, a shared Xavier W0 for the whole W.
+    const base = cfg.decomposition === 'low_rank' ? identity(K) : param('base', [inDim, outDim], { kind: 'xavier_uniform' });
     return (h: Tensor, z: Tensor, cond: Conditioning): Tensor => {
       const N = z.shape[0];
-      const generated = add(generator(z), base); // vec(I) + G(z) or vec(W0) + G(z)
-      if (!u || !v) return add(generatedProduct(h, reshape(generated, [N, inDim, outDim]), cond), b); // W(z) h + b
-      const core = reshape(generated, [N, K, K]); // S(z), [N, K, K]
+      if (!u || !v) return add(generatedProduct(h, add(reshape(generator(z), [N, inDim, outDim]), base), cond), b); // (W0 + G(z)) h + b
+      const core = add(reshape(generator(z), [N, K, K]), base); // S(z) = I + G(z), [N, K, K]
       return add(matmul(generatedProduct(matmul(h, v()), core, cond), u()), b); // ((h V) S) U + b, [B, out]
     };
   });

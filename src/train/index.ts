@@ -1,7 +1,7 @@
 // The train room's public surface: run configs, the trainer, run directories, the bench, and report rendering.
 export { loadRunConfig, parseTrainConfig, resolveRunConfig, runConfigSchema, type RunConfig } from './experiment.js';
 export { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './train-config.js';
-export { evaluateSplit, predictColumns, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
+export { evaluateSplit, predictColumns, priorLogit, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 export { defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
 export { codeVersion } from './code-version.js';
 export {

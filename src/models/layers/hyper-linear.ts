@@ -57,6 +57,13 @@ export function generatedProduct(x: Tensor, w: Tensor, cond: Conditioning): Tens
   return generatedMatmul(x, w, cond);
 }
 
+/** I_k as a constant [k, k]: generated cores start as the identity (a shared layer) and learn a departure. */
+export function identity(k: number): Tensor {
+  const eye = new Float32Array(k * k);
+  for (let i = 0; i < k; i += 1) eye[i * k + i] = 1;
+  return constant(eye, [k, k]);
+}
+
 export type HyperLayer = ((x: Tensor, cond: Conditioning) => Tensor) & { readonly outDim: number };
 
 /** x [B, n_in] or [B, T, n_in] → [B, n_out] or [B, T, n_out], with parameters generated from c. */
@@ -81,9 +88,7 @@ export function hyperLinear(name: string, options: HyperLinearOptions): HyperLay
         const u = param('u', [rank, outDim], { kind: 'xavier_uniform' });
         const p = param('core_generator', [condDim, rank * rank], genStd(0.1));
         const p0 = param('core', [rank * rank], { kind: 'zeros' });
-        const identity = new Float32Array(rank * rank);
-        for (let i = 0; i < rank; i += 1) identity[i * rank + i] = 1;
-        const eye = constant(identity, [rank, rank]);
+        const eye = identity(rank);
         const bias = generatedBias();
         return (x, cond) => {
           const core = add(reshape(linearOp(cond.c, p, p0), [cond.c.shape[0], rank, rank]), eye); // [N, k, k]
