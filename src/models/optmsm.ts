@@ -3,7 +3,7 @@
 // reading of it, ../shared/design/optmsm-model.md (docs/models.md), step by step:
 //   partition   F_sp = scenario field ∪ fields marked specific;  F_sh = the rest
 //   (1) h_sp  = ReLU(W_sp e_sp + b_sp)                                   [B, m]
-//   (3) z_k   = g_k(e_sh), k = 1..K, one stacked MLP (2m ReLU → m)       [B, K, m]
+//   (3) z_k   = g_k(e_sh), k = 1..K, linear maps by default (a stacked MLP with hidden layers) [B, K, m]
 //   (4) L_orth = mean_b Σ_{k<l} cos(z_k, z_l)²        (representation)
 //            or Σ_{k<l} ||W_k W_lᵀ||_F² over the g_k's first layers   (parameter)   or none
 //   (5) r = [h_sp ; Σ_k softmax(W_g h_sp + b_g)_k z_k]  (gate)  | [h_sp ; z_s(x)] (own, K = S) | [h_sp ; z_1..z_K] (concat)
@@ -31,7 +31,7 @@ import { scenarioCode, specificInput, specificIsScenarioOnly } from './layers/sp
 const config = z.strictObject({
   repr_dim: z.number().int().positive().default(32).describe('m: size of h_sp and of each shared information embedding z_k'),
   num_shared: z.number().int().positive().nullable().default(null).describe('K shared information embeddings; null = S'),
-  encoder_hidden: hiddenSchema.nullable().default([64]).describe('hidden sizes of each g_k ([] = linear); null = [2m]'),
+  encoder_hidden: hiddenSchema.nullable().default([]).describe('hidden sizes of each g_k ([] = linear); null = [2m]'),
   orth: z.enum(['representation', 'parameter', 'none']).default('parameter').describe('orthogonality constraint on the z_k'),
   lambda_orth: z.number().min(0).default(1e-2).describe('weight of L_orth in the loss'),
   combine: z.enum(['gate', 'own', 'concat']).default('gate').describe('how h_sp and the z_k form r'),
