@@ -33,7 +33,7 @@ const TINY: Record<string, Record<string, unknown>> = {
 // U = U_1 U_2, bias: (40 + 17·3+3·2 + 2·3+3·8 + 8) + (40 + 8·3+3·2 + 2·3+3·4 + 4) + 5 = 232; sar-net = transform
 // 2·3·17 + shared 2·(17·4+4) + specific 3·2·(17·4+4) + gate 3·(17·4+4) + MLP (4·4+4)+(4+1) = 919.
 const DENSE: Record<string, number> = {
-  optmsm: 3337,
+  optmsm: 729,
   'shared-bottom': 267,
   mmoe: 519,
   ple: 2247,
