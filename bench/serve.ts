@@ -1,7 +1,8 @@
-// The model server under load (autocannon on loopback): 1-row bodies at fixed rates and at saturation, 64-row
-// bodies, /health/ready probed from its own process while /predict is saturated, shedding past the queue limit,
-// RSS over a minute; then the scoring designs against each other in alternating rounds. Every phase is bounded
-// in time (--duration, --rss-seconds) and every loop in count (--rounds, the variant list).
+// The model server under load on loopback: 1-row bodies at fixed rates (open loop, bench/lib/paced-load.ts) and at
+// saturation (autocannon), 64-row bodies, /health/ready probed from its own process while /predict is saturated,
+// shedding past the queue limit, RSS over a minute; then the scoring designs against each other in alternating
+// rounds. Every phase is bounded in time (--duration, --rss-seconds) and every loop in count (--rounds, the
+// variant list).
 // Run: npm run bench:serve [-- --run DIR --duration 10 --rss-seconds 60 --rounds 2 --variants 'workers=1;workers=0']
 // A variant is server flags (`workers=2,batch-wait-ms=0`), `+malloc` adds the training malloc settings; the first
 // variant runs every phase, and all are compared.
@@ -15,6 +16,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRunConfig, MANIFEST_FILE, runTraining } from '../src/train/index.js';
+import { pacedLoad, quantile } from './lib/paced-load.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(repo, 'bin/optmsm.js');
@@ -177,19 +179,29 @@ interface Phase {
   note?: string;
 }
 
-async function cannon(server: Server, phase: string, bodies: string[], rows: number, options: { connections: number; seconds: number; rate?: number }): Promise<Phase> {
+/** Saturation: autocannon's closed loop, every connection sending its next request when the last is answered. */
+async function cannon(server: Server, phase: string, bodies: string[], rows: number, options: { connections: number; seconds: number }): Promise<Phase> {
   const result = await autocannon({
     url: `${server.url}/predict`,
     connections: options.connections,
     duration: options.seconds,
-    ...(options.rate ? { overallRate: options.rate } : {}),
     requests: bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body })),
   });
   const shed = result.statusCodeStats?.['503']?.count ?? 0;
   return {
-    phase, offered: options.rate ? `${options.rate} req/s` : `saturation, ${options.connections} connections`, rows,
+    phase, offered: `saturation, ${options.connections} connections`, rows,
     requestsPerSecond: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max,
     ok: result['2xx'], shed, otherErrors: result.non2xx - shed, errors: result.errors, timeouts: result.timeouts, load: load(),
+  };
+}
+
+/** A fixed rate: open-loop, each request due at its time, latency counted from then (bench/lib/paced-load.ts). */
+async function paced(server: Server, phase: string, bodies: string[], rows: number, options: { connections: number; seconds: number; rate: number }): Promise<Phase> {
+  const r = await pacedLoad({ url: `${server.url}/predict`, bodies, ...options });
+  return {
+    phase, offered: `${options.rate} req/s`, rows, requestsPerSecond: r.ok / r.seconds,
+    p50: quantile(r.latencies, 0.5), p99: quantile(r.latencies, 0.99), max: r.latencies.at(-1) ?? Number.NaN,
+    ok: r.ok, shed: r.shed, otherErrors: r.otherStatus, errors: r.errors, timeouts: r.timeouts, load: load(),
   };
 }
 
@@ -235,7 +247,7 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   let server = await startServer(run, base);
   await cannon(server, 'warm-up', one, 1, { connections: 32, seconds: 3 });
-  for (const rate of [500, 1000, 2000, 4000]) phases.push(await cannon(server, '1-row', one, 1, { connections: 32, seconds, rate }));
+  for (const rate of [500, 1000, 2000, 4000]) phases.push(await paced(server, '1-row', one, 1, { connections: 32, seconds, rate }));
   phases.push(await cannon(server, '1-row', one, 1, { connections: 64, seconds }));
   phases.push(await cannon(server, '64-row', sixtyFour, 64, { connections: 32, seconds }));
   const probed = await probeDuring(server, seconds, () => cannon(server, '64-row, while /health/ready is probed', sixtyFour, 64, { connections: 32, seconds }));
@@ -243,7 +255,7 @@ async function main(): Promise<void> {
   const rssStart = rssMb(server.child.pid!);
   const rssSamples: number[] = [];
   const sampler = setInterval(() => rssSamples.push(rssMb(server.child.pid!)), 1000);
-  const steady = await cannon(server, '1-row, RSS sampled every second', one, 1, { connections: 32, seconds: rssSeconds, rate: 2000 });
+  const steady = await paced(server, '1-row, RSS sampled every second', one, 1, { connections: 32, seconds: rssSeconds, rate: 2000 });
   clearInterval(sampler);
   phases.push(steady);
   await server.stop();
@@ -266,7 +278,7 @@ async function main(): Promise<void> {
       const p = await probeDuring(s, seconds, () => cannon(s, '64-row', sixtyFour, 64, { connections: 32, seconds }));
       entry.sixtyFour.push(rowsPerSecond(p.phase));
       entry.health.push(p.probe.p99);
-      entry.p99At2000.push((await cannon(s, '1-row', one, 1, { connections: 32, seconds, rate: 2000 })).p99);
+      entry.p99At2000.push((await paced(s, '1-row', one, 1, { connections: 32, seconds, rate: 2000 })).p99);
       comparison.set(variant.name, entry);
       await s.stop();
       process.stderr.write(`round ${round + 1}/${rounds} ${variant.name} done; load ${load()}\n`);
