@@ -31,15 +31,15 @@ export function ablationEntries(numScenarios: number): BenchEntry[] {
     { model: 'optmsm', variant: 'orth-representation', overrides: { orth: 'representation' } },
     { model: 'optmsm', variant: 'no-code', overrides: { scenario_code: 0 } },
     { model: 'optmsm', variant: 'condition-specific', overrides: { condition: 'specific' } },
-    { model: 'optmsm', variant: 'towers', overrides: { prediction: 'towers' } },
-    { model: 'shared-bottom', variant: 'hyper', overrides: { prediction: 'hyper' } }, // SEL replaced by a shared bottom
+    { model: 'optmsm', variant: 'ssh', overrides: { prediction: 'hyper' } },
+    { model: 'shared-bottom', variant: 'hyper', overrides: { prediction: 'hyper' } }, // SSH on a shared bottom instead of SEL
     { model: 'mmoe', variant: 'hyper', overrides: { prediction: 'hyper' } },
     { model: 'ple', variant: 'hyper', overrides: { prediction: 'hyper' } },
     { model: 'optmsm', variant: 'combine-own', overrides: { combine: 'own' } },
     { model: 'optmsm', variant: 'combine-concat', overrides: { combine: 'concat' } },
     { model: 'optmsm', variant: 'k-2s', overrides: { num_shared: 2 * numScenarios } },
-    { model: 'optmsm', variant: 'hyper-full', overrides: { hyper_mode: 'full' } },
-    { model: 'optmsm', variant: 'hyper-scale', overrides: { hyper_mode: 'scale' } },
+    { model: 'optmsm', variant: 'ssh-full', overrides: { prediction: 'hyper', hyper_mode: 'full' } },
+    { model: 'optmsm', variant: 'ssh-scale', overrides: { prediction: 'hyper', hyper_mode: 'scale' } },
   ];
 }
 

@@ -7,6 +7,8 @@ import { buildCtrGraph, embeddingWidth, getModel, orthParameter, orthRepresentat
 import { field, Harness, makeBatch, TINY_CTX } from './harness.js';
 
 const BASE = { repr_dim: 8, tower_hidden: [8, 4], hyper_dim: 4, hyper_rank: 2 };
+/** OptMSM with the paper's prediction module (the default is per-scenario towers). */
+const SSH = { ...BASE, prediction: 'hyper' };
 
 function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string) {
   expect(a.length).toBe(b.length);
@@ -26,10 +28,10 @@ function scenarioColumnGrad(gradE: Float32Array, scenario: Int32Array, width: nu
 
 describe('per-scenario generation equals per-sample generation', () => {
   const cases: [string, Record<string, unknown>][] = [
-    ['optmsm decomposed', { ...BASE }],
-    ['optmsm full + scenario embedding in c', { ...BASE, hyper_mode: 'full', hyper_scenario_embedding: true }],
-    ['optmsm scale, generate all', { ...BASE, hyper_mode: 'scale', generate: 'all' }],
-    ['optmsm towers, combine gate', { ...BASE, prediction: 'towers' }],
+    ['optmsm decomposed', SSH],
+    ['optmsm full + scenario embedding in c', { ...SSH, hyper_mode: 'full', hyper_scenario_embedding: true }],
+    ['optmsm scale, generate all', { ...SSH, hyper_mode: 'scale', generate: 'all' }],
+    ['optmsm towers, combine gate', BASE],
     ['shared-bottom hyper', { bottom_hidden: [8], tower_hidden: [4], prediction: 'hyper', hyper_dim: 4, hyper_rank: 2 }],
     ['m2m', { num_experts: 2, expert_dim: 4, output_hidden: [4] }],
   ];
@@ -70,7 +72,7 @@ describe('options', () => {
         for (const generate of ['upper', 'all', 'last']) {
           for (const hyper_mode of ['decomposed', 'full', 'scale']) {
             for (const hyper_scenario_embedding of [false, true]) {
-              const c = build({ combine, orth, generate, hyper_mode, hyper_scenario_embedding });
+              const c = build({ combine, orth, prediction: 'hyper', generate, hyper_mode, hyper_scenario_embedding });
               expect(c.auxNames).toEqual(orth === 'none' ? [] : ['orth']);
               built += 1;
             }
@@ -155,8 +157,9 @@ function columns(ctx: typeof TINY_CTX, name: string): { start: number; width: nu
 
 describe('scenario code, linear encoders, condition: scenario', () => {
   it('the scenario code makes h_sp differ between scenarios whose embeddings are equal (all zero)', async () => {
-    const h = await Harness.create(getModel('optmsm'), { ...BASE, scenario_code: 4 });
-    const legacy = await Harness.create(getModel('optmsm'), { ...BASE, scenario_code: 0 });
+    // SSH with one shared tower, so that what tells scenarios apart is what h_sp, the gate and c read.
+    const h = await Harness.create(getModel('optmsm'), { ...SSH, scenario_code: 4 });
+    const legacy = await Harness.create(getModel('optmsm'), { ...SSH, scenario_code: 0 });
     expect(h.compiled.params.find((p) => p.name === 'specific.scenario_code')?.shape).toEqual([3, 4]);
     expect(legacy.compiled.params.some((p) => p.name.endsWith('scenario_code'))).toBe(false);
     const batch = makeBatch(TINY_CTX, 30, 2);
@@ -176,10 +179,12 @@ describe('scenario code, linear encoders, condition: scenario', () => {
 
   const cases: [string, Record<string, unknown>, typeof TINY_CTX][] = [
     ['linear encoders, mixture folded per scenario', LINEAR, TINY_CTX],
+    ['linear encoders feeding SSH', { ...LINEAR, prediction: 'hyper' }, TINY_CTX],
     ['condition: scenario with a context field', { ...LINEAR, condition: 'scenario' }, CONTEXT_CTX],
+    ['condition: scenario with a context field, SSH', { ...LINEAR, condition: 'scenario', prediction: 'hyper' }, CONTEXT_CTX],
     ['one hidden layer, the last layers folded per scenario', { ...LINEAR, encoder_hidden: [6], condition: 'scenario' }, CONTEXT_CTX],
     ['two hidden layers (the stacked MLP, mixed per sample)', { ...LINEAR, encoder_hidden: [6, 5], condition: 'scenario' }, CONTEXT_CTX],
-    ['condition: scenario, representation orth, full generation', { ...BASE, condition: 'scenario', hyper_mode: 'full' }, CONTEXT_CTX],
+    ['condition: scenario, representation orth, full generation', { ...SSH, condition: 'scenario', hyper_mode: 'full' }, CONTEXT_CTX],
   ];
   it.each(cases)('%s: per-scenario evaluation equals per-sample evaluation, and grouped routing the gather path', async (_label, config, ctx) => {
     const model = getModel('optmsm');
