@@ -202,6 +202,7 @@ async function paced(server: Server, phase: string, bodies: string[], rows: numb
     phase, offered: `${options.rate} req/s`, rows, requestsPerSecond: r.ok / r.seconds,
     p50: quantile(r.latencies, 0.5), p99: quantile(r.latencies, 0.99), max: r.latencies.at(-1) ?? Number.NaN,
     ok: r.ok, shed: r.shed, otherErrors: r.otherStatus, errors: r.errors, timeouts: r.timeouts, load: load(),
+    note: `sent ${ms(quantile(r.lag, 0.99))} ms late at p99`,
   };
 }
 

@@ -1,10 +1,13 @@
-// Open-loop load at a fixed rate: request i is due at t0 + i/rate whatever happened to the requests before it,
-// and its latency counts from that due time, so a stall that holds up later requests shows in their latencies
-// (no coordinated omission). autocannon's rate mode is not that: each connection sends its quota for the second
-// back to back when the second starts and then idles (so "2,000 req/s" is a burst at saturation every second),
-// and its coordinated-omission correction uses an expected interval of 1 ms whatever the rate (autocannon 8-9:
-// Math.ceil(1 / rate) with the rate per connection per second), adding t - 1 made-up samples for every
-// response of t ms. bench:serve keeps autocannon for the saturation phases, where neither matters.
+// Open-loop load at a fixed rate: request i is due at t0 + i/rate whatever happened to the requests before it.
+// No coordinated omission: a request due while the server stalls is still sent on time, and if every socket is
+// busy it waits in the agent's queue, which counts in its latency. Latency counts from when the request was
+// handed to the agent; how late the client's own timer handed it over after its due time is reported apart
+// (`lag`), as the client's error, not the server's. autocannon's rate mode is not a fixed rate: each connection
+// sends its quota for the second back to back when the second starts and then idles (so "2,000 req/s" is a
+// burst at saturation every second), and its coordinated-omission correction uses an expected interval of 1 ms
+// whatever the rate (autocannon 8-9: Math.ceil(1 / rate) with the rate per connection per second), adding
+// t - 1 made-up samples for every response of t ms. bench:serve keeps autocannon for the saturation phases,
+// where neither matters.
 import { Agent, request } from 'node:http';
 
 export interface PacedLoadOptions {
@@ -28,8 +31,10 @@ export interface PacedLoadResult {
   otherStatus: number;
   errors: number;
   timeouts: number;
-  /** Latency of every 2xx answer from its due time, milliseconds, ascending. */
+  /** Latency of every 2xx answer from when it was sent, milliseconds, ascending. */
   latencies: number[];
+  /** How late each request was sent after its due time (the client's timer), milliseconds, ascending. */
+  lag: number[];
   seconds: number;
 }
 
@@ -43,7 +48,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
-  const result: PacedLoadResult = { due: total, ok: 0, shed: 0, otherStatus: 0, errors: 0, timeouts: 0, latencies: [], seconds };
+  const result: PacedLoadResult = { due: total, ok: 0, shed: 0, otherStatus: 0, errors: 0, timeouts: 0, latencies: [], lag: [], seconds };
   let inFlight = 0;
   let sent = 0;
   let finished: () => void = () => {};
@@ -55,6 +60,8 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
 
   const fire = (i: number, due: number) => {
     const body = bodies[i % bodies.length]!;
+    const sentAt = performance.now();
+    result.lag.push(sentAt - due);
     inFlight++;
     let settled = false;
     const once = (record: () => void) => {
@@ -69,7 +76,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
       res.resume();
       res.on('end', () => once(() => {
         const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) result.latencies.push(performance.now() - due);
+        if (status >= 200 && status < 300) result.latencies.push(performance.now() - sentAt);
         else if (status === 503) result.shed++;
         else result.otherStatus++;
       }));
@@ -98,6 +105,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   if (inFlight > 0) await allDone;
   agent.destroy();
   result.latencies.sort((a, b) => a - b);
+  result.lag.sort((a, b) => a - b);
   result.ok = result.latencies.length;
   return result;
 }
