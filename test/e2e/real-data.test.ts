@@ -12,14 +12,15 @@ const aliCcp = resolve(repo, '../shared/data/swr-samples/ali-ccp/ali_ccp_train_s
 const quiet = { log: () => {}, progress: { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream };
 
 describe.skipIf(!existsSync(ml100k))('MovieLens-100k (fixed split)', () => {
-  it('OptMSM learns all three scenarios in a few epochs', async () => {
+  it('OptMSM learns all three scenarios in five epochs', async () => {
     const config = loadRunConfig(join(repo, 'configs/experiments/ml100k.yaml'));
     const out = mkdtempSync(join(tmpdir(), 'optmsm-ml100k-'));
-    const { metrics } = await runTraining({ config, model: 'optmsm', seed: 2022, epochs: 3, out, ...quiet });
+    const { metrics } = await runTraining({ config, model: 'optmsm', seed: 2022, epochs: 5, out, ...quiet });
     expect(metrics.test.rows).toBe(10_000);
     expect(Object.keys(metrics.test.scenarios).sort()).toEqual(['0', '1', '2']);
     expect(metrics.test.scenarios['0'].rows).toBe(2755);
-    // Three epochs already pass the "below 0.74 means a bug" line; the full run reaches ~0.78 (docs/results.md).
+    // Five epochs pass the "below 0.74 means a bug" line (0.765 with seed 2022; three give 0.726, the per-scenario
+    // towers start slower than SSH did); the early-stopped run reaches 0.767 (docs/results.md).
     expect(metrics.test.auc).toBeGreaterThan(0.75);
     for (const s of Object.values(metrics.test.scenarios)) expect(s.auc).toBeGreaterThan(0.72);
   });
