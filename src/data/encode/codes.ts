@@ -35,9 +35,11 @@ export async function createEnums(session: DuckSession, source: Source, fields: 
     if (f.source === 'scenario' || f.source === 'categorical') {
       // A categorical field's values include the ids of the sequences read from the data that share its vocabulary.
       const sequences = fields.flatMap((g, j) => (g.source === 'sequence' && g.history === null && g.vocabulary === f.name ? [j] : []));
+      // Sorted, so a value's code is the same whatever the reader and DuckDB's threads (a derived history breaks
+      // ties in time by code).
       const own = `list(DISTINCT coalesce(${cellAlias(i)}, ''))`;
-      aggs.push(`${sequences.length === 0 ? own : `list_distinct(list_concat(${[own, ...sequences.map((j) => `flatten(list(DISTINCT ${cellAlias(j)}))`)].join(', ')}))`} AS ${distinctAlias(i)}`);
-    } else if (f.source === 'multi') aggs.push(`list_distinct(flatten(list(DISTINCT ${cellAlias(i)}))) AS ${distinctAlias(i)}`);
+      aggs.push(`list_sort(${sequences.length === 0 ? own : `list_distinct(list_concat(${[own, ...sequences.map((j) => `flatten(list(DISTINCT ${cellAlias(j)}))`)].join(', ')}))`}) AS ${distinctAlias(i)}`);
+    } else if (f.source === 'multi') aggs.push(`list_sort(list_distinct(flatten(list(DISTINCT ${cellAlias(i)})))) AS ${distinctAlias(i)}`);
     // Numerics are parsed (and their bad cells rejected) in this pass too.
     else if (isNumeric(f)) aggs.push(`count(${cellAlias(i)}) AS n${i}`);
   });
