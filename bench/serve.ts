@@ -56,8 +56,7 @@ async function probe(url: string, rate: number, seconds: number): Promise<void> 
     await once();
   }
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  process.stdout.write(`${JSON.stringify({ n: latencies.length, failures, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN })}\n`);
+  process.stdout.write(`${JSON.stringify({ n: latencies.length, failures, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) ?? NaN })}\n`);
   agent.destroy();
 }
 
