@@ -122,11 +122,16 @@ export class Scorer {
         location: 'body.rows', expected: `at most ${this.options.maxRows} rows`, found: `${rows.length} rows`, hint: 'split the rows over several requests',
       });
     }
-    const parsed = this.contract.request.safeParse(body);
-    if (!parsed.success) throw requestError(parsed.error, body, this.options.maxRows);
+    let valid: Record<string, unknown>[];
+    if (this.contract.accepts(body)) valid = body.rows;
+    else {
+      const parsed = this.contract.request.safeParse(body);
+      if (!parsed.success) throw requestError(parsed.error, body, this.options.maxRows);
+      valid = parsed.data.rows;
+    }
     const unknown = unknownKeys((body as { rows: object[] }).rows, this.known);
     if (unknown.cells > 0 && this.options.strict) throw strictError(unknown, this.contract.required);
-    return { columns: this.run.encoder.encodeRows(parsed.data.rows), warnings: unknownKeyWarnings(unknown), unknownKeyCells: unknown.cells };
+    return { columns: this.run.encoder.encodeRows(valid), warnings: unknownKeyWarnings(unknown), unknownKeyCells: unknown.cells };
   }
 
   async score(bodies: readonly string[]): Promise<ScoreOutcome[]> {
