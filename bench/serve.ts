@@ -194,7 +194,7 @@ async function cannon(server: Server, phase: string, bodies: string[], rows: num
   };
 }
 
-/** A fixed rate: open-loop, each request due at its time, latency counted from then (bench/lib/paced-load.ts). */
+/** A fixed rate: open loop, each request due at its time; latency from when it was sent, the client's lag beside it. */
 async function paced(server: Server, phase: string, bodies: string[], rows: number, options: { connections: number; seconds: number; rate: number }): Promise<Phase> {
   const r = await pacedLoad({ url: `${server.url}/predict`, bodies, ...options });
   return {

@@ -17,6 +17,12 @@ export type CellKind = 'categorical' | 'multi' | 'numeric' | 'date' | 'any';
 
 type CellError = (issue: { input?: unknown }) => string;
 
+/** A number, a string (parsed by the encoder) or null: numeric and date cells. */
+const numberOrText = {
+  schema: (error: CellError) => z.union([z.number(), z.string(), z.null()], { error }),
+  accepts: (v: unknown) => v === null || isNumber(v) || typeof v === 'string',
+};
+
 /** Per cell kind: what it takes (for the error), its schema, and the same test without Zod. */
 export const CELL_KINDS: Record<CellKind, { expected: string; schema: (error: CellError) => z.ZodType; accepts: (v: unknown) => boolean }> = {
   categorical: {
@@ -29,16 +35,8 @@ export const CELL_KINDS: Record<CellKind, { expected: string; schema: (error: Ce
     schema: (error) => z.union([z.string(), z.array(scalar), z.null()], { error }),
     accepts: (v) => v === null || typeof v === 'string' || (Array.isArray(v) && v.every(isScalar)),
   },
-  numeric: {
-    expected: 'a number, a numeric string, or null (the fill value)',
-    schema: (error) => z.union([z.number(), z.string(), z.null()], { error }),
-    accepts: (v) => v === null || isNumber(v) || typeof v === 'string',
-  },
-  date: {
-    expected: 'a date (text, or a number since 1970-01-01 UTC), or null',
-    schema: (error) => z.union([z.string(), z.number(), z.null()], { error }),
-    accepts: (v) => v === null || isNumber(v) || typeof v === 'string',
-  },
+  numeric: { expected: 'a number, a numeric string, or null (the fill value)', ...numberOrText },
+  date: { expected: 'a date (text, or a number since 1970-01-01 UTC), or null', ...numberOrText },
   any: {
     expected: 'a string, number, boolean or null',
     schema: (error) => z.union([scalar, z.null()], { error }).optional(),

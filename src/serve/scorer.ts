@@ -122,14 +122,13 @@ export class Scorer {
         location: 'body.rows', expected: `at most ${this.options.maxRows} rows`, found: `${rows.length} rows`, hint: 'split the rows over several requests',
       });
     }
-    let valid: Record<string, unknown>[];
-    if (this.contract.accepts(body)) valid = body.rows;
-    else {
+    // The schema transforms nothing, so a body it accepts is scored as it came; Zod runs only to explain a refusal.
+    if (!this.contract.accepts(body)) {
       const parsed = this.contract.request.safeParse(body);
       if (!parsed.success) throw requestError(parsed.error, body, this.options.maxRows);
-      valid = parsed.data.rows;
     }
-    const unknown = unknownKeys((body as { rows: object[] }).rows, this.known);
+    const { rows: valid } = body as { rows: Record<string, unknown>[] };
+    const unknown = unknownKeys(valid, this.known);
     if (unknown.cells > 0 && this.options.strict) throw strictError(unknown, this.contract.required);
     return { columns: this.run.encoder.encodeRows(valid), warnings: unknownKeyWarnings(unknown), unknownKeyCells: unknown.cells };
   }
