@@ -38,8 +38,10 @@ const config = z.strictObject({
   orth: z.enum(['representation', 'parameter', 'none']).default('parameter').describe('orthogonality constraint on the z_k'),
   lambda_orth: z.number().min(0).default(1e-2).describe('weight of L_orth in the loss'),
   combine: z.enum(['gate', 'own', 'concat']).default('gate').describe('how h_sp and the z_k form r'),
-  prediction: z.enum(['hyper', 'towers']).default('towers').describe('one ordinary tower per scenario on r, or SSH (the paper)'),
-  tower_hidden: hiddenSchema.min(1).default([128, 64]).describe('H_1..H_L of each scenario tower (or of the SSH tower)'),
+  prediction: z.enum(['hyper', 'towers', 'residual']).default('towers')
+    .describe('one ordinary tower per scenario on r, a shared tower plus a correction tower per scenario, or SSH (the paper)'),
+  tower_hidden: hiddenSchema.min(1).default([128, 64]).describe('H_1..H_L of each scenario tower (or of the shared or the SSH tower)'),
+  residual_hidden: hiddenSchema.default([64]).describe('hidden sizes of the per-scenario correction towers (prediction: residual)'),
   scenario_code: z.number().int().min(0).default(16)
     .describe('d_q: a learned code per scenario joins e_sp, so h_sp, the gate and c tell scenarios apart from the first step; 0 = none'),
   scenario_code_std: z.number().positive().default(1).describe('σ_q: the code is drawn N(0, σ_q²), how far apart the scenarios start'),
@@ -78,7 +80,7 @@ export const optmsm = defineModel({
   search: { repr_dim: [32, 64, 128], tower_hidden: [[64], [128, 64], [256, 128]], lambda_orth: [0.001, 0.01, 0.1], dropout: [0, 0.1, 0.2] },
   config,
   // Routed weights: towers, or generated matrices per scenario (F_sp = {scenario}, or the gate and c read the scenario alone).
-  grouped: (cfg, ctx) => cfg.prediction === 'towers' || (cfg.hyperGeneration === 'auto' && cfg.hyperMode !== 'scale'
+  grouped: (cfg, ctx) => cfg.prediction !== 'hyper' || (cfg.hyperGeneration === 'auto' && cfg.hyperMode !== 'scale'
     && (cfg.condition === 'scenario' || specificIsScenarioOnly(ctx))),
   build(cfg, ctx) {
     const S = ctx.numScenarios;

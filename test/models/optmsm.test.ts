@@ -84,6 +84,26 @@ describe('options', () => {
     expect(build({ num_shared: 6, encoder_hidden: [8, 8], dropout: 0.1, activation: 'tanh' }).dropoutMasks.length).toBeGreaterThan(0);
   });
 
+  it('residual: one shared tower and one correction tower per scenario, logits summed', async () => {
+    const build = (config: Record<string, unknown>) => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, ...config }, TINY_CTX));
+    const mlpSize = (dims: number[]) => dims.slice(1).reduce((n, out, i) => n + dims[i] * out + out, 0);
+    const rDim = 2 * BASE.repr_dim;
+    const tower = mlpSize([rDim, ...BASE.tower_hidden, 1]);
+    const S = TINY_CTX.numScenarios;
+    for (const residualHidden of [[], [4]]) {
+      const correction = mlpSize([rDim, ...residualHidden, 1]);
+      const residual = build({ prediction: 'residual', residual_hidden: residualHidden });
+      expect(residual.thetaSize - build({ prediction: 'towers' }).thetaSize).toBe(tower + S * correction - S * tower);
+    }
+    // Summed logits: the correction towers add to the shared tower's logit, so a step moves both.
+    const h = await Harness.create(getModel('optmsm'), { ...BASE, prediction: 'residual', residual_hidden: [4] });
+    const step = await h.step(makeBatch(TINY_CTX, 40, 2));
+    const moved = (prefix: string) => h.compiled.params.some((p) => p.name.startsWith(prefix) && step.gradTheta.subarray(p.offset, p.offset + p.size).some((g) => g !== 0));
+    expect(moved('tower.residual.')).toBe(true);
+    expect(moved('tower.0.')).toBe(true);
+    await h.release();
+  });
+
   it("rejects combine 'own' when K != S", () => {
     const build = () => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, combine: 'own', num_shared: 2 }, TINY_CTX));
     expect(build).toThrow(OptmsmError);

@@ -1,9 +1,10 @@
 // The scenario-specific prediction module of a multi-scenario model, as a plug-in (OptMSM as a framework):
-// `towers` = one ordinary MLP tower per scenario (routed), `hyper` = OptMSM's SSH, whose generated layers are
-// conditioned on c = MLP_c(source) [; e_scenario]. The source is e_sp (the scenario-specific fields) unless
+// `towers` = one ordinary MLP tower per scenario (routed), `residual` = one shared tower whose logit a small
+// tower per scenario corrects, `hyper` = OptMSM's SSH, whose generated layers are conditioned on
+// c = MLP_c(source) [; e_scenario]. The source is e_sp (the scenario-specific fields) unless
 // the model hands its own (OptMSM: h_sp). Used by optmsm, shared-bottom, mmoe and ple.
 import { z } from 'zod';
-import { concat, squeeze, type Tensor } from '../../engine/index.js';
+import { add, concat, squeeze, type Tensor } from '../../engine/index.js';
 import type { ModelContext, ModelInputs } from '../model.js';
 import { concatFields, fieldsWidth, namedFilter, scenarioFieldName } from './embedding.js';
 import type { HyperMode } from './hyper-linear.js';
@@ -20,9 +21,13 @@ export function predictionShape(towerDefault: number[]) {
   };
 }
 
+export type Prediction = 'towers' | 'residual' | 'hyper';
+
 export interface PredictionConfig {
-  prediction: 'towers' | 'hyper';
+  prediction: Prediction;
   towerHidden: number[];
+  /** prediction 'residual': hidden sizes of the per-scenario correction towers. */
+  residualHidden?: number[];
   generate: Generate;
   hyperMode: HyperMode;
   hyperRank: number;
@@ -35,7 +40,7 @@ export interface PredictionConfig {
 
 /** Whether the prediction module routes weight matrices per scenario (towers, or per-scenario generated layers). */
 export function predictionGrouped(cfg: PredictionConfig, ctx: ModelContext): boolean {
-  return cfg.prediction === 'towers' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx);
+  return cfg.prediction !== 'hyper' || generatesPerScenario(cfg.hyperGeneration, cfg.hyperMode, ctx);
 }
 
 export interface PredictionOptions {
@@ -61,6 +66,14 @@ export function predictionModule(
   if (cfg.prediction === 'towers') {
     const towers = mlp(name, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act }, { scenarios: ctx.numScenarios });
     return (h, inputs) => squeeze(towers(h, inputs), 1);
+  }
+  if (cfg.prediction === 'residual') {
+    // logit_s = tower(h) + tower_s(h): every scenario's rows train the shared tower, so a scenario with few rows
+    // leans on it, and its own tower learns only what the shared one misses.
+    const shared = mlp(name, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
+    const corrections = mlp(`${name}.residual`, inDim, { hidden: cfg.residualHidden ?? [], outputDim: 1, norm: cfg.norm, ...act },
+      { scenarios: ctx.numScenarios });
+    return (h, inputs) => squeeze(add(shared(h), corrections(h, inputs)), 1);
   }
   const specific = specificInput(ctx, cfg.hyperGeneration);
   const mlpC = mlp(`${name}.hyper_input`, options.sourceDim ?? specific.width, { hidden: [cfg.hyperDim] });
