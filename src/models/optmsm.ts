@@ -7,7 +7,8 @@
 //   (4) L_orth = mean_b Σ_{k<l} cos(z_k, z_l)²        (representation)
 //            or Σ_{k<l} ||W_k W_lᵀ||_F² over the g_k's first layers   (parameter)   or none
 //   (5) r = [h_sp ; Σ_k softmax(W_g h_sp + b_g)_k z_k]  (gate)  | [h_sp ; z_s(x)] (own, K = S) | [h_sp ; z_1..z_K] (concat)
-//   (6) logit = tower_s(x)(r), one MLP per scenario                    (prediction: towers, the default)
+//   (6) logit = tower_s(x)(r), one MLP per scenario                    (prediction: towers)
+//       or logit = g_s · tower(r) + tower'_s(x)(r): a shared tower, a per-scenario correction (and gain) (prediction: residual)
 //       or SSH: c = ReLU(W_c h_sp + b_c) [; e_scenario]; tower layer 1 shared on r, the `generate`d layers from c
 //   L = BCE + λ_orth L_orth
 // The paper's prediction module is SSH; on the evaluation suite's validation splits per-scenario towers on r did
@@ -42,6 +43,7 @@ const config = z.strictObject({
     .describe('one ordinary tower per scenario on r, a shared tower plus a correction tower per scenario, or SSH (the paper)'),
   tower_hidden: hiddenSchema.min(1).default([128, 64]).describe('H_1..H_L of each scenario tower (or of the shared or the SSH tower)'),
   residual_hidden: hiddenSchema.default([64]).describe('hidden sizes of the per-scenario correction towers (prediction: residual)'),
+  residual_gain: z.boolean().default(false).describe("a learned gain per scenario on the shared tower's logit, starting at 1 (prediction: residual)"),
   scenario_code: z.number().int().min(0).default(16)
     .describe('d_q: a learned code per scenario joins e_sp, so h_sp, the gate and c tell scenarios apart from the first step; 0 = none'),
   scenario_code_std: z.number().positive().default(1).describe('σ_q: the code is drawn N(0, σ_q²), how far apart the scenarios start'),
@@ -51,7 +53,7 @@ const config = z.strictObject({
   ...sshShape,
   activation: activationSchema.default('relu').describe('activation of encoders and towers'),
   dropout: dropoutSchema.default(0).describe('dropout after each hidden layer of the encoders and towers'),
-  norm: normSchema.default('none').describe('normalisation in the per-scenario towers (prediction: towers)'),
+  norm: normSchema.default('none').describe('normalisation in the towers (prediction: towers or residual)'),
 });
 
 /** mean_b Σ_{k<l} cos(z_k, z_l)² for z [B, K, m]. */

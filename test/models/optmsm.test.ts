@@ -94,6 +94,8 @@ describe('options', () => {
       const correction = mlpSize([rDim, ...residualHidden, 1]);
       const residual = build({ prediction: 'residual', residual_hidden: residualHidden });
       expect(residual.thetaSize - build({ prediction: 'towers' }).thetaSize).toBe(tower + S * correction - S * tower);
+      const gained = build({ prediction: 'residual', residual_hidden: residualHidden, residual_gain: true });
+      expect(gained.thetaSize - residual.thetaSize).toBe(S);
     }
     // Summed logits: the correction towers add to the shared tower's logit, so a step moves both.
     const h = await Harness.create(getModel('optmsm'), { ...BASE, prediction: 'residual', residual_hidden: [4] });
@@ -102,6 +104,15 @@ describe('options', () => {
     expect(moved('tower.residual.')).toBe(true);
     expect(moved('tower.0.')).toBe(true);
     await h.release();
+    // The gain starts at 1: before any step, the predictions with it are those without it.
+    const plain = await Harness.create(getModel('optmsm'), { ...BASE, prediction: 'residual', residual_hidden: [4] });
+    const gained = await Harness.create(getModel('optmsm'), { ...BASE, prediction: 'residual', residual_hidden: [4], residual_gain: true });
+    const batch = makeBatch(TINY_CTX, 40, 3);
+    const [a, b] = [await plain.predict(batch), await gained.predict(batch)];
+    a.forEach((p, i) => expect(b[i]).toBeCloseTo(p, 6));
+    const gainParam = gained.compiled.params.find((p) => p.name === 'tower.gain.weight');
+    expect(gainParam?.shape).toEqual([S, 1]);
+    await Promise.all([plain.release(), gained.release()]);
   });
 
   it("rejects combine 'own' when K != S", () => {

@@ -4,7 +4,8 @@
 // c = MLP_c(source) [; e_scenario]. The source is e_sp (the scenario-specific fields) unless
 // the model hands its own (OptMSM: h_sp). Used by optmsm, shared-bottom, mmoe and ple.
 import { z } from 'zod';
-import { add, concat, squeeze, type Tensor } from '../../engine/index.js';
+import { add, concat, mul, param, scope, squeeze, type Tensor } from '../../engine/index.js';
+import { route } from './scenario-params.js';
 import type { ModelContext, ModelInputs } from '../model.js';
 import { concatFields, fieldsWidth, namedFilter, scenarioFieldName } from './embedding.js';
 import type { HyperMode } from './hyper-linear.js';
@@ -28,6 +29,8 @@ export interface PredictionConfig {
   towerHidden: number[];
   /** prediction 'residual': hidden sizes of the per-scenario correction towers. */
   residualHidden?: number[];
+  /** prediction 'residual': a learned gain per scenario on the shared tower's logit (starts at 1). */
+  residualGain?: boolean;
   generate: Generate;
   hyperMode: HyperMode;
   hyperRank: number;
@@ -68,12 +71,18 @@ export function predictionModule(
     return (h, inputs) => squeeze(towers(h, inputs), 1);
   }
   if (cfg.prediction === 'residual') {
-    // logit_s = tower(h) + tower_s(h): every scenario's rows train the shared tower, so a scenario with few rows
-    // leans on it, and its own tower learns only what the shared one misses.
+    // logit_s = g_s · tower(h) + tower_s(h): every scenario's rows train the shared tower, so a scenario with few
+    // rows leans on it, and its own tower learns only what the shared one misses. The gain g_s (1 without
+    // residual_gain) is one number a scenario learns fast from few rows: it can turn the shared logit down, or
+    // over, where the scenario's effects oppose the big scenarios'.
     const shared = mlp(name, inDim, { hidden: cfg.towerHidden, outputDim: 1, norm: cfg.norm, ...act });
     const corrections = mlp(`${name}.residual`, inDim, { hidden: cfg.residualHidden ?? [], outputDim: 1, norm: cfg.norm, ...act },
       { scenarios: ctx.numScenarios });
-    return (h, inputs) => squeeze(add(shared(h), corrections(h, inputs)), 1);
+    const gain = cfg.residualGain ? scope(`${name}.gain`, () => param('weight', [ctx.numScenarios, 1], { kind: 'ones' })) : null;
+    return (h, inputs) => {
+      const base = gain ? mul(route(gain, inputs.scenario), shared(h)) : shared(h); // [B, 1]
+      return squeeze(add(base, corrections(h, inputs)), 1);
+    };
   }
   const specific = specificInput(ctx, cfg.hyperGeneration);
   const mlpC = mlp(`${name}.hyper_input`, options.sourceDim ?? specific.width, { hidden: [cfg.hyperDim] });
