@@ -7,7 +7,8 @@
 //     the mixture is linear in the K last layers: Σ_k a_sk (h_k W_k + b_k) = H · [a_s1 W_1 ; … ; a_sK W_K] +
 //     Σ_k a_sk b_k, one Gemm per scenario group, without forming the K outputs z_k (H = e_sh, h = D_sh, for
 //     linear encoders).
-// Deeper encoders are the stacked MLP, mixed per sample.
+// Deeper encoders are the stacked MLP, mixed per sample. With `sharedHidden` the hidden layers are one body that
+// all K read, and the K encoders are linear heads on it (the linear case on the body's output).
 import { add, groupedMatmul, linearOp, matmul, mul, param, reshape, scope, transpose, type Tensor } from '../../engine/index.js';
 import { mix } from './gate.js';
 import { activate, maybeDropout, mlp, type Activation } from './mlp.js';
@@ -18,6 +19,8 @@ export interface SharedEncoderOptions {
   outDim: number;
   activation: Activation;
   dropout: number;
+  /** The hidden layers are one MLP all K share; only the last (linear) layers are K. */
+  sharedHidden?: boolean;
 }
 
 /** The gate of the mixture: [B, K] per sample, or [S, K] per scenario with the rows' routing. */
@@ -37,6 +40,12 @@ const perSample = (gate: MixtureGate) => (gate.kind === 'per_sample' ? gate.a : 
 export function sharedEncoders(name: string, count: number, inDim: number, options: SharedEncoderOptions): SharedEncoders {
   const { hidden, outDim, activation, dropout } = options;
   const K = count;
+  if (options.sharedHidden && hidden.length > 0) {
+    // K linear heads on one shared body: the mixture still folds into one matrix per scenario.
+    const body = mlp(`${name}.body`, inDim, { hidden, activation, dropout });
+    const heads = sharedEncoders(name, K, body.outDim, { hidden: [], outDim, activation, dropout });
+    return { all: (x) => heads.all(body(x)), mixture: (x, gate) => heads.mixture(body(x), gate), firstWeights: heads.firstWeights };
+  }
   if (hidden.length > 1) {
     const stacked = mlp(name, inDim, { hidden, outputDim: outDim, activation, dropout }, { experts: K });
     return { all: stacked, mixture: (x, gate) => mix(perSample(gate), stacked(x)), firstWeights: stacked.weights[0] };
