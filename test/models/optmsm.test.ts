@@ -117,7 +117,7 @@ describe('options', () => {
 
   it('encoder_shared_hidden: one hidden body for the K encoders, K linear heads on it', () => {
     const build = (config: Record<string, unknown>) => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, num_shared: 2, ...config }, TINY_CTX));
-    const [D, h, m, K] = [13, 6, BASE.repr_dim, 2]; // D_sh: 3 shared fields × 4 + the numeric input
+    const [D, h, K] = [13, 6, 2]; // D_sh: 3 shared fields × 4 + the numeric input
     const separate = build({ encoder_hidden: [h] }).thetaSize;
     const shared = build({ encoder_hidden: [h], encoder_shared_hidden: true }).thetaSize;
     expect(separate - shared).toBe(K * (D * h + h) - (D * h + h));
