@@ -131,7 +131,7 @@ describe.each(modelNames())('%s', (name) => {
   let h: Harness;
   let batches: Batch[];
   beforeAll(async () => {
-    // OptMSM's checks run on SSH, its most involved path; the routing check below runs its default towers.
+    // OptMSM's checks run on SSH, its most involved path; the routing check below runs its default (a shared tower with routed corrections).
     h = await Harness.create(getModel(name), name === 'optmsm' ? { ...TINY.optmsm, prediction: 'hyper' } : config);
     batches = [makeBatch(TINY_CTX, 48, 11), makeBatch(TINY_CTX, 48, 12)];
   });

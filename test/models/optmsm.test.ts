@@ -7,7 +7,7 @@ import { buildCtrGraph, embeddingWidth, getModel, orthParameter, orthRepresentat
 import { field, Harness, makeBatch, TINY_CTX } from './harness.js';
 
 const BASE = { repr_dim: 8, tower_hidden: [8, 4], hyper_dim: 4, hyper_rank: 2 };
-/** OptMSM with the paper's prediction module (the default is per-scenario towers). */
+/** OptMSM with the paper's prediction module (the default is a shared tower with per-scenario corrections). */
 const SSH = { ...BASE, prediction: 'hyper' };
 
 function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string) {
