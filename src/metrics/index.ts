@@ -21,3 +21,4 @@ export {
   type SplitMetrics,
   type ScenarioMetrics,
 } from './run-metrics.js';
+export { aucComponents, aucDifferenceTest, delongPair, erfc, type AucComponents, type AucDifferenceTest, type PairedAuc } from './delong.js';

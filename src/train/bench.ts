@@ -58,6 +58,8 @@ export interface BenchOptions {
 
 export interface BenchOutcome {
   summary: BenchSummary;
+  /** The prepared dataset every run trained on (its test split is the rows of each run's test scores). */
+  data: PreparedDataset;
   runs: RunMetrics[];
   /** Each run's report.html, relative to the bench directory (runs finished before reports existed have none). */
   reports: { label: string; seed: number; report: string }[];
@@ -92,6 +94,10 @@ function ablationsOf(config: RunConfig, numScenarios: number): BenchEntry[] {
 
 export const entryLabel = (e: Pick<BenchEntry, 'model' | 'variant'>): string => (e.variant ? `${e.model}.${e.variant}` : e.model);
 
+/** Where trainEntries puts a run: <out>/<experiment>.<label>/seed-<n>. */
+export const entryRunDir = (out: string, config: Pick<RunConfig, 'name'>, label: string, seed: number): string =>
+  join(out, `${config.name}.${label}`, `seed-${seed}`);
+
 /** The config an entry trains with: its own training options, when it has them, replace the config's. */
 function entryConfig(config: RunConfig, entry: BenchEntry): RunConfig {
   if (entry.train === undefined) return config;
@@ -103,7 +109,7 @@ export interface TrainEntriesOptions {
   data: PreparedDataset;
   entries: BenchEntry[];
   seeds: number[];
-  /** Runs go to <out>/<experiment>.<label>/seed-<n>. */
+  /** Runs go to entryRunDir(out, config, label, seed). */
   out: string;
   epochs?: number;
   /** What the line after each run says (default: its test AUC). */
@@ -130,7 +136,7 @@ export async function trainEntries(options: TrainEntriesOptions): Promise<{ runs
   const reports: BenchOutcome['reports'] = [];
   for (const entry of entries) {
     for (const seed of seeds) {
-      const dir = join(options.out, `${config.name}.${entryLabel(entry)}`, `seed-${seed}`);
+      const dir = entryRunDir(options.out, config, entryLabel(entry), seed);
       const report = join(dir, REPORT_FILES.run);
       const linkReport = () => {
         if (existsSync(report)) reports.push({ label: entryLabel(entry), seed, report: relative(options.out, report) });
@@ -173,5 +179,5 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   writeJsonAtomicSync(files.json, { dataset: config.name, config: config.file, seeds, summary, runs });
   writeFileSync(files.markdown, `${markdown}\n`);
   writeReport(files.html, await renderBenchReport({ name: config.name, summary, seeds, runs: reports }));
-  return { summary, runs, reports, markdown, text: renderBenchTable(summary, 'text'), files };
+  return { summary, data, runs, reports, markdown, text: renderBenchTable(summary, 'text'), files };
 }

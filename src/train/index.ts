@@ -5,7 +5,7 @@ export { evaluateSplit, predictColumns, priorLogit, trainModel, type TrainOption
 export { defaultRunDir, loadData, runTraining, type RunOptions, type RunOutcome } from './run.js';
 export { codeVersion } from './code-version.js';
 export {
-  checkModelInputs, evaluateFile, loadRun, modelFeeds, modelInputs, predictFile, readRun, RUN_FILES, scoreColumns,
+  checkModelInputs, evaluateFile, loadRun, modelFeeds, modelInputs, predictFile, readRun, readTestScores, RUN_FILES, scoreColumns,
   type FilePredictions, type RunFiles, type SavedRun, type SavedRunConfig,
 } from './saved-run.js';
 export { MANIFEST_FILE, readVerifiedFiles, sha256, VERIFIED_FILES, writeManifest, type Manifest } from './manifest.js';

@@ -14,9 +14,9 @@ import { writeManifest } from './manifest.js';
 import { oracleOf } from './oracle.js';
 import { writeRunReport } from './report-html.js';
 import { checkResumable, claimRunDir, type RunIdentity } from './run-record.js';
-import { RUN_FILES, writeRunMetrics } from './saved-run.js';
+import { RUN_FILES, writeRunMetrics, writeTestScores } from './saved-run.js';
 import type { TrainConfig } from './train-config.js';
-import { evaluateSplit, hasCheckpoint, saveAtomic, type TrainResult, trainModel } from './trainer.js';
+import { hasCheckpoint, saveAtomic, scoreSplit, type TrainResult, trainModel } from './trainer.js';
 
 /** Bins of the test split's reliability curve in metrics.json (and the run report's reliability diagram). */
 const RELIABILITY_BINS = 10;
@@ -90,7 +90,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const result = await trainModel({
     data, model, modelConfig, train, seed, dir, resume, resumeCommand: options.resumeCommand, log, progress: options.progress,
   });
-  const test = await evaluateSplit(result.engine, data, data.test, train, { reliabilityBins: RELIABILITY_BINS });
+  const { metrics: test, probability: testScores } = await scoreSplit(result.engine, data, data.test, train, { reliabilityBins: RELIABILITY_BINS });
   const oracle = oracleOf(data, config.dataset.oracleColumn, data.test);
 
   const { engine, compiled } = result;
@@ -119,6 +119,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     skipped_batches: result.skippedBatches,
     best_epoch_defined: result.bestEpoch !== null,
   };
+  writeTestScores(dir, testScores);
   writeRunMetrics(dir, metrics);
   writeFileSync(join(dir, 'README.txt'), runReadme(model, seed));
   await engine.dispose();
@@ -135,6 +136,7 @@ model.onnx    self-contained inference model: inputs ids/<field> int32 [B, maxLe
 manifest.json sha256 of model.onnx, encoder.json and config.json, checked whenever the run is loaded
 log.jsonl     one JSON line per epoch
 metrics.json  validation and test metrics, overall and per scenario (the same bits on every run of the seed)
+test-scores.f32  the click probability of every test row, float32 little-endian in the split's order (paired tests on rows)
 timing.json   training seconds and samples/s (wall clock)
 report.html   learning curves, per-scenario AUC, reliability diagrams, config (opens in any browser, offline)
 `;

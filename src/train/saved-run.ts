@@ -2,14 +2,14 @@
 // model.onnx (embeddings and weights baked in), each checked against the run's manifest, and the graph checked to
 // take what the encoder produces. eval, predict and the HTTP server all score through here, so they give the same
 // probabilities as the evaluation at the end of training.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { batchIterator, type EncodedColumns, encodeFile, FeatureEncoder, type FieldInfo } from '../data/index.js';
 import { type Feed, type GraphValue, Session } from '../engine/index.js';
 import { OptmsmError } from '../errors.js';
 import { evaluateByScenario, runMetricsSchema, runTimingSchema, type RunMetrics, type SplitMetrics } from '../metrics/index.js';
-import { parseJsonText, readJsonFileSync, writeJsonAtomicSync } from './checkpoint-io.js';
+import { parseJsonText, readJsonFileSync, writeFileAtomicSync, writeJsonAtomicSync } from './checkpoint-io.js';
 import { type Manifest, MANIFEST_FILE, readVerifiedFiles } from './manifest.js';
 
 export const RUN_FILES = {
@@ -21,6 +21,8 @@ export const RUN_FILES = {
   /** Wall-clock figures of the training (seconds, samples/s), apart so that metrics.json is the same on every run of a seed. */
   timing: 'timing.json',
   log: 'log.jsonl',
+  /** The test rows' click probabilities, float32 little-endian in the split's order: paired tests on rows (DeLong). */
+  testScores: 'test-scores.f32',
   manifest: MANIFEST_FILE,
 } as const;
 
@@ -123,6 +125,20 @@ export function writeRunMetrics(dir: string, metrics: RunMetrics): void {
   const { train, ...deterministic } = metrics;
   writeJsonAtomicSync(join(dir, RUN_FILES.timing), train);
   writeJsonAtomicSync(join(dir, RUN_FILES.metrics), deterministic);
+}
+
+export function writeTestScores(dir: string, probability: Float32Array): void {
+  const bytes = Buffer.from(probability.buffer, probability.byteOffset, probability.byteLength);
+  writeFileAtomicSync(join(dir, RUN_FILES.testScores), bytes); // host order: little-endian on every platform Node ships for
+}
+
+/** The run's test scores, or null for a run written before they were kept (or one whose file does not fit `rows`). */
+export function readTestScores(dir: string, rows: number): Float32Array | null {
+  const file = join(dir, RUN_FILES.testScores);
+  if (!existsSync(file)) return null;
+  const bytes = readFileSync(file);
+  if (bytes.length !== rows * 4) return null;
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
 /** A finished run's metrics with its timing; runs written before timing.json kept `train` in metrics.json. */

@@ -26,12 +26,14 @@ const aucStd = (auc: number | null, sd: number | null) => (auc === null ? na : s
 
 function summaryTable(rows: SuiteSummaryRow[]): Table {
   const header = [
-    'model', 'tuning worlds: mean validation rank', 'mean test rank', 'smallest scenario: mean test rank', 'first or tied (test)',
-    'test worlds: mean test rank', 'mean validation rank', 'smallest scenario: mean test rank', 'first or tied (test)',
+    'model', 'tuning worlds: mean validation rank', 'mean test rank', 'smallest scenario: mean test rank', 'smallest scenario: level',
+    'first or tied (test)', 'test worlds: mean test rank', 'mean validation rank', 'smallest scenario: mean test rank',
+    'smallest scenario: level', 'first or tied (test)',
   ];
   const body = rows.map((r) => [
-    r.label, rank(r.tuning.validationRank), rank(r.tuning.testRank), rank(r.tuning.smallestRank), `${r.tuning.firstOrTied}/${r.tuning.worlds}`,
-    rank(r.test.testRank), rank(r.test.validationRank), rank(r.test.smallestRank), `${r.test.firstOrTied}/${r.test.worlds}`,
+    r.label, rank(r.tuning.validationRank), rank(r.tuning.testRank), rank(r.tuning.smallestRank), `${r.tuning.smallestLevel}/${r.tuning.worlds}`,
+    `${r.tuning.firstOrTied}/${r.tuning.worlds}`, rank(r.test.testRank), rank(r.test.validationRank), rank(r.test.smallestRank),
+    `${r.test.smallestLevel}/${r.test.worlds}`, `${r.test.firstOrTied}/${r.test.worlds}`,
   ]);
   const best = (pick: (r: SuiteSummaryRow) => number | null) => {
     const values = rows.map(pick).filter((v): v is number => v !== null);
@@ -39,7 +41,7 @@ function summaryTable(rows: SuiteSummaryRow[]): Table {
   };
   const bestVal = best((r) => r.tuning.validationRank);
   const bestTest = best((r) => r.test.testRank);
-  const marked = rows.map((r) => [false, r.tuning.validationRank === bestVal, false, false, false, r.test.testRank === bestTest, false, false, false]);
+  const marked = rows.map((r) => [false, r.tuning.validationRank === bestVal, false, false, false, false, r.test.testRank === bestTest, false, false, false, false]);
   return { header, rows: body, marked };
 }
 
@@ -62,13 +64,13 @@ function worldTable(world: SuiteWorldResult, rows: SuiteRow[]): Table {
   const scenarios = Object.keys(world.testRows);
   const header = [
     'model', 'test AUC', 'rank', 'p vs best', 'gap to oracle', 'validation AUC', 'rank', 'p vs best',
-    ...scenarios.map((s) => (s === world.smallestScenario ? `${s} (smallest)` : s)), 'best epoch',
+    ...scenarios.map((s) => (s === world.smallestScenario ? `${s} (smallest)` : s)), 'smallest: p vs best', 'best epoch',
   ];
   const body = rows.map((r) => [
     r.label, aucStd(r.test.auc, r.test.std), rank(r.test.rank), p(r.test.pVsBest, r.test.best),
     num(r.test.gapToOracle), aucStd(r.validation.auc, r.validation.std), rank(r.validation.rank),
     p(r.validation.pVsBest, r.validation.best),
-    ...scenarios.map((s) => num(r.scenarios[s])), num(r.bestEpoch, 1),
+    ...scenarios.map((s) => num(r.scenarios[s])), p(r.smallestPVsBest, r.smallestRank === 1), num(r.bestEpoch, 1),
   ]);
   const bestOf = (pick: (r: SuiteRow) => number | null) => Math.max(...rows.map(pick).filter((v): v is number => v !== null));
   const bestTest = bestOf((r) => r.test.auc);
@@ -76,10 +78,10 @@ function worldTable(world: SuiteWorldResult, rows: SuiteRow[]): Table {
   const bestScenario = scenarios.map((s) => bestOf((r) => r.scenarios[s] ?? null));
   const marked = rows.map((r) => [
     false, r.test.auc === bestTest, false, false, false, r.validation.auc === bestVal, false, false,
-    ...scenarios.map((s, k) => r.scenarios[s] === bestScenario[k]), false,
+    ...scenarios.map((s, k) => r.scenarios[s] === bestScenario[k]), false, false,
   ]);
   if (world.oracle) {
-    body.push(['oracle', num(world.oracle.auc), '', '', '', '', '', '', ...scenarios.map((s) => num(world.oracle!.scenarios[s])), '']);
+    body.push(['oracle', num(world.oracle.auc), '', '', '', '', '', '', ...scenarios.map((s) => num(world.oracle!.scenarios[s])), '', '']);
   }
   return { header, rows: body, marked };
 }
@@ -107,7 +109,10 @@ function blocks(result: SuiteResult, kind: Kind, title: string): Block[] {
 
 const EXPLANATION = ' Ranks are by mean AUC over seeds among one row per model (a variant is ranked against the other models), ties shared;'
   + ' "p vs best" is the paired two-sided t-test over seeds against the best row of the world; "first or tied" counts'
-  + ' the worlds where a row is best or not significantly below it (p > 0.05) on the test split. Options are chosen by'
+  + ' the worlds where a row is best or not significantly below it (p > 0.05) on the test split. In the smallest scenario,'
+  + ' whose few hundred test rows move an AUC by several hundredths, "p vs best" also counts the rows\' sampling: DeLong\'s'
+  + ' test per seed on the saved test scores, combined with the spread over seeds; "level" counts the worlds where a row'
+  + ' leads that scenario or trails it with p > 0.05. Options are chosen by'
   + ' the mean validation rank over the tuning worlds; test worlds only report.';
 
 function overview(result: SuiteResult): { line: string; skipped: string[] } {

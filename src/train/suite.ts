@@ -7,12 +7,13 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readConfigFile } from '../data/index.js';
 import { fromZodError, OptmsmError } from '../errors.js';
-import type { OracleAuc, RunMetrics } from '../metrics/index.js';
-import { type BenchEntry, entryLabel, runBench, variantEntries } from './bench.js';
+import { aucDifferenceTest, delongPair, type OracleAuc, type PairedAuc, type RunMetrics } from '../metrics/index.js';
+import { type BenchEntry, type BenchOutcome, entryLabel, entryRunDir, runBench, variantEntries } from './bench.js';
 import { writeJsonAtomicSync } from './checkpoint-io.js';
 import { loadRunConfig, parseTrainConfig, type RunConfig, runConfigSchema } from './experiment.js';
 import { mean, pairedTTest, sampleStd } from './stats.js';
 import { writeReport } from './report-html.js';
+import { readTestScores } from './saved-run.js';
 import { renderSuiteHtml, renderSuiteMarkdown } from './suite-report.js';
 import { tunedEntries, tuneModel, type TuneOutcome } from './tune.js';
 
@@ -106,6 +107,12 @@ export interface SuiteRow {
   scenarios: Record<string, number | null>;
   /** Rank of the mean test AUC in the world's smallest scenario (fewest test rows), as the other ranks. */
   smallestRank: number | null;
+  /**
+   * The smallest scenario against its best plain row (by mean test AUC there): the two-sided p of the AUC difference
+   * with the rows' sampling (DeLong, per seed) and the seeds' spread together, docs/suite.md. Null for the best
+   * row itself, or when a run kept no test scores.
+   */
+  smallestPVsBest: number | null;
   bestEpoch: number | null;
 }
 
@@ -128,6 +135,8 @@ export interface RoleSummary {
   smallestRank: number | null;
   worlds: number;
   firstOrTied: number;
+  /** Worlds whose smallest scenario the row leads, or trails not significantly (smallestPVsBest > 0.05). */
+  smallestLevel: number;
 }
 
 export interface SuiteSummaryRow {
@@ -165,14 +174,20 @@ function ranks(rows: { label: string; model: string; plain: boolean; value: numb
 
 type Split = 'test' | 'validation';
 
+/** p of the difference between two rows' AUC on the smallest scenario's test rows; null when it cannot be formed. */
+type SmallestTest = (label: string, against: string) => number | null;
+
 function tableOf(
   runs: RunMetrics[], labels: string[], plain: (label: string) => boolean, oracle: OracleAuc | undefined, smallest: string | null,
+  smallestTest: SmallestTest,
 ): SuiteRow[] {
   const byLabel = new Map(labels.map((l) => [l, runs.filter((r) => runLabel(r) === l)]));
   const scenarioMean = (label: string, s: string) => mean((byLabel.get(label) ?? []).flatMap((r) => (r.test.scenarios[s]?.auc == null ? [] : [r.test.scenarios[s]!.auc!])));
-  const smallestRanks = ranks(labels.map((label) => ({
+  const smallestInfo = labels.map((label) => ({
     label, model: byLabel.get(label)?.[0]?.model ?? label, plain: plain(label), value: smallest === null ? null : scenarioMean(label, smallest),
-  })));
+  }));
+  const smallestRanks = ranks(smallestInfo);
+  const smallestBest = smallestInfo.filter((r) => r.plain && r.value !== null).sort((a, b) => (b.value as number) - (a.value as number))[0]?.label;
   const aucs = (label: string, split: Split) => new Map((byLabel.get(label) ?? []).flatMap((r) => (r[split].auc === null ? [] : [[r.seed, r[split].auc] as const])));
   const meanOf = (label: string, split: Split) => mean([...aucs(label, split).values()]);
   const rowInfo = (split: Split) => labels.map((label) => ({ label, model: byLabel.get(label)?.[0]?.model ?? label, plain: plain(label), value: meanOf(label, split) }));
@@ -208,6 +223,7 @@ function tableOf(
       },
       scenarios: Object.fromEntries(scenarios.map((s) => [s, scenarioMean(label, s)])),
       smallestRank: smallestRanks.get(label) ?? null,
+      smallestPVsBest: smallestBest === undefined || smallestBest === label ? null : smallestTest(label, smallestBest),
       bestEpoch: mean(group.map((r) => r.best_epoch)),
     };
   });
@@ -215,6 +231,9 @@ function tableOf(
 
 /** First on a world's test split, or not significantly below its best (paired p > 0.05, or no test possible). */
 const firstOrTied = (row: SuiteRow) => row.test.rank === 1 || (row.test.auc !== null && (row.test.pVsBest === null || row.test.pVsBest > SIGNIFICANCE));
+
+/** Best in the smallest scenario, or below its best but not significantly on the rows and seeds (p > 0.05). */
+const smallestLevel = (row: SuiteRow) => row.smallestRank === 1 || (row.smallestPVsBest !== null && row.smallestPVsBest > SIGNIFICANCE);
 
 function summarise(worlds: SuiteWorldResult[], table: 'defaults' | 'tuned'): SuiteSummaryRow[] {
   const labels = [...new Set(worlds.flatMap((w) => (w.tables[table] ?? []).map((r) => r.label)))];
@@ -225,6 +244,7 @@ function summarise(worlds: SuiteWorldResult[], table: 'defaults' | 'tuned'): Sui
       validationRank: ranksOf((r) => r.validation.rank), testRank: ranksOf((r) => r.test.rank), smallestRank: ranksOf((r) => r.smallestRank),
       worlds: rows.length,
       firstOrTied: rows.filter(firstOrTied).length,
+      smallestLevel: rows.filter(smallestLevel).length,
     };
   };
   return labels
@@ -233,6 +253,41 @@ function summarise(worlds: SuiteWorldResult[], table: 'defaults' | 'tuned'): Sui
 }
 
 // ---------------------------------------------------------------- running it
+
+/**
+ * The paired test on the smallest scenario's test rows: per shared seed, DeLong's variance of the two runs' AUC
+ * difference from their saved test scores, combined over seeds (aucDifferenceTest).
+ */
+function smallestScenarioTest(
+  outcome: BenchOutcome, config: RunConfig, suiteOut: string, world: string, seeds: number[], smallest: string | null,
+): SmallestTest {
+  const test = outcome.data.test;
+  const k = smallest === null ? -1 : outcome.data.scenarios.values.indexOf(smallest);
+  const rows: number[] = [];
+  for (let i = 0; i < test.rows; i++) if (test.scenario[i] === k) rows.push(i);
+  const label = Uint8Array.from(rows, (i) => test.label[i]);
+  const cache = new Map<string, Float32Array | null>();
+  const scores = (entry: string, seed: number) => {
+    const key = `${entry}\0${seed}`;
+    if (!cache.has(key)) {
+      const all = readTestScores(entryRunDir(join(suiteOut, world), config, entry, seed), test.rows);
+      cache.set(key, all && Float32Array.from(rows, (i) => all[i]));
+    }
+    return cache.get(key)!;
+  };
+  return (a, b) => {
+    if (rows.length === 0) return null;
+    const pairs: PairedAuc[] = [];
+    for (const seed of seeds) {
+      const [sa, sb] = [scores(a, seed), scores(b, seed)];
+      if (!sa || !sb) return null;
+      const pair = delongPair(sa, sb, label);
+      if (!pair) return null;
+      pairs.push(pair);
+    }
+    return aucDifferenceTest(pairs)?.p ?? null;
+  };
+}
 
 const selectWorlds = (suite: Suite, role: WorldRole | 'all') => suite.worlds.filter((w) => role === 'all' || w.role === role);
 
@@ -283,13 +338,14 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutcome> {
     const oracle = outcome.summary.oracle;
     const testRows = Object.fromEntries(Object.entries(outcome.runs[0]!.test.scenarios).map(([s, m]) => [s, m.rows]));
     const smallest = Object.entries(testRows).sort((a, b) => a[1] - b[1])[0]?.[0] ?? null;
+    const smallestTest = smallestScenarioTest(outcome, world.config, options.out, world.name, options.seeds, smallest);
     const defaultLabels = [...options.models, ...variants.map(entryLabel)];
     const isPlain = (label: string) => options.models.includes(label);
     const result: SuiteWorldResult = {
       name: world.name, role: world.role, ...(oracle ? { oracle } : {}), testRows, smallestScenario: smallest,
-      tables: { defaults: tableOf(outcome.runs, defaultLabels, isPlain, oracle, smallest) },
+      tables: { defaults: tableOf(outcome.runs, defaultLabels, isPlain, oracle, smallest, smallestTest) },
     };
-    if (tunedRows.length > 0) result.tables.tuned = tableOf(outcome.runs, tunedRows.map(entryLabel), () => true, oracle, smallest);
+    if (tunedRows.length > 0) result.tables.tuned = tableOf(outcome.runs, tunedRows.map(entryLabel), () => true, oracle, smallest, smallestTest);
     worlds.push(result);
   }
   if (worlds.every((w) => w.skipped)) {

@@ -77,6 +77,17 @@ export async function evaluateSplit(
   train: TrainConfig,
   options: Pick<EvaluateOptions, 'reliabilityBins'> = {},
 ): Promise<SplitMetrics> {
+  return (await scoreSplit(engine, data, columns, train, options)).metrics;
+}
+
+/** The split's metrics and the click probability of each of its rows, in the split's order. */
+export async function scoreSplit(
+  engine: EngineModel,
+  data: PreparedDataset,
+  columns: EncodedColumns,
+  train: TrainConfig,
+  options: Pick<EvaluateOptions, 'reliabilityBins'> = {},
+): Promise<{ metrics: SplitMetrics; probability: Float32Array }> {
   const probability = await predictColumns(engine, data, columns, train.evalBatchSize);
   const bad = probability.findIndex((p) => !Number.isFinite(p));
   if (bad >= 0) {
@@ -93,7 +104,8 @@ export async function evaluateSplit(
       expected: Object.keys(columns.ids).join(', '),
     });
   }
-  return evaluateByScenario(probability, columns.label, columns.scenario, data.scenarios.values, groups ? { ...options, groups } : options);
+  const metrics = evaluateByScenario(probability, columns.label, columns.scenario, data.scenarios.values, groups ? { ...options, groups } : options);
+  return { metrics, probability };
 }
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {

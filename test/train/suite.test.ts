@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld, loadDatasetConfig, parseWorldSpec, writeWorldConfig, type WorldSpecInput } from '../../src/data/index.js';
-import { loadRunConfig, loadSuite, loadVariants, runSuite, tuneSuite, type SuiteOptions } from '../../src/train/index.js';
+import { aucDifferenceTest, delongPair, rocAuc } from '../../src/metrics/index.js';
+import { loadData, loadRunConfig, loadSuite, loadVariants, readTestScores, runSuite, tuneSuite, type SuiteOptions } from '../../src/train/index.js';
 import { repoRoot } from '../data/helpers.js';
 
 const progress = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream;
@@ -84,6 +85,31 @@ describe('suite', () => {
     expect(readFileSync(files.html, 'utf8')).toContain('<a href="alpha/bench.html">alpha</a>');
     expect(markdown).toMatch(/\| oracle \| 0\.\d{4} \|/);
     expect(JSON.parse(readFileSync(files.json, 'utf8')).runs.alpha).toHaveLength(6);
+  });
+
+  it("tests the smallest scenario on its rows: DeLong per seed from the runs' saved test scores, combined over seeds", async () => {
+    const world = options.suite.worlds[0]!;
+    const { result } = await runSuite(options);
+    const alpha = result.worlds[0]!;
+    const data = await loadData(world.config!);
+    const small = alpha.smallestScenario!;
+    const k = data.scenarios.values.indexOf(small);
+    const rows = [...data.test.scenario.keys()].filter((i) => data.test.scenario[i] === k);
+    const label = Uint8Array.from(rows, (i) => data.test.label[i]);
+    const scores = (entry: string, seed: number) => {
+      const all = readTestScores(join(options.out, 'alpha', `alpha.${entry}`, `seed-${seed}`), data.test.rows)!;
+      return Float32Array.from(rows, (i) => all[i]);
+    };
+    const [sb, mmoe] = alpha.tables.defaults;
+    const [lead, trail] = sb!.scenarios[small]! >= mmoe!.scenarios[small]! ? [sb!, mmoe!] : [mmoe!, sb!];
+    // The saved scores are the ones the run's metrics came from.
+    const seedAucs = [1, 2].map((seed) => rocAuc(scores(trail.label, seed), label).auc!);
+    expect((seedAucs[0]! + seedAucs[1]!) / 2).toBeCloseTo(trail.scenarios[small]!, 6);
+    const pairs = [1, 2].map((seed) => delongPair(scores(trail.label, seed), scores(lead.label, seed), label)!);
+    expect(trail.smallestPVsBest).toBeCloseTo(aucDifferenceTest(pairs)!.p!, 12);
+    expect(lead.smallestPVsBest).toBeNull();
+    const summary = result.summary.defaults.find((r) => r.label === trail.label)!;
+    expect(summary.tuning.smallestLevel).toBe(trail.smallestPVsBest! > 0.05 ? 1 : 0);
   });
 
   it('resumes: finished runs are read back, and only a missing one is trained again', async () => {

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { OptmsmError } from '../../src/errors.js';
+import { aucComponents, aucDifferenceTest, delongPair, erfc, rocAuc } from '../../src/metrics/index.js';
+
+const f64 = (xs: number[]) => Float64Array.from(xs);
+const u8 = (xs: number[]) => Uint8Array.from(xs);
+
+/** A deterministic stream in [0, 1) (mulberry32). */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Two correlated scorers of rows with a 20 % positive rate; b is noisier than a. Scores are rounded so ties occur. */
+function correlatedScores(rows: number, seed: number) {
+  const u = uniform(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const label = new Uint8Array(rows);
+  const a = new Float64Array(rows);
+  const b = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    label[i] = u() < 0.2 ? 1 : 0;
+    const shared = gauss();
+    a[i] = Math.round((label[i] + 0.8 * shared + 0.6 * gauss()) * 20) / 20;
+    b[i] = Math.round((label[i] + 0.8 * shared + 1.2 * gauss()) * 20) / 20;
+  }
+  return { label, a, b };
+}
+
+/** V10 and V01 by their definition, over every positive/negative pair. */
+function bruteComponents(pred: Float64Array, label: Uint8Array) {
+  const pos = [...pred].filter((_, i) => label[i] === 1);
+  const neg = [...pred].filter((_, i) => label[i] === 0);
+  const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
+  return { positive: pos.map((p) => neg.reduce((s, q) => s + psi(p, q), 0) / neg.length), negative: neg.map((q) => pos.reduce((s, p) => s + psi(p, q), 0) / pos.length) };
+}
+
+describe('aucComponents', () => {
+  it('gives each positive the share of negatives below it, each negative the share of positives above it (hand-worked)', () => {
+    // positives 0.8, 0.6; negatives 0.4, 0.6: 0.8 beats both (1), 0.6 beats 0.4 and ties 0.6 (0.75);
+    // 0.4 is below both positives (1), 0.6 is below 0.8 and tied with 0.6 (0.75). AUC 0.875.
+    const c = aucComponents(f64([0.8, 0.4, 0.6, 0.6]), u8([1, 0, 1, 0]))!;
+    expect([...c.positive]).toEqual([1, 0.75]);
+    expect([...c.negative]).toEqual([1, 0.75]);
+    expect(c.auc).toBe(0.875);
+  });
+
+  it('equals the pairwise definition and the AUC on tied random scores', () => {
+    const { label, a } = correlatedScores(400, 7);
+    const c = aucComponents(a, label)!;
+    const brute = bruteComponents(a, label);
+    brute.positive.forEach((v, i) => expect(c.positive[i]).toBeCloseTo(v, 12));
+    brute.negative.forEach((v, i) => expect(c.negative[i]).toBeCloseTo(v, 12));
+    expect(c.auc).toBeCloseTo(rocAuc(a, label).auc!, 12);
+  });
+
+  it('is null for one class and refuses a NaN score', () => {
+    expect(aucComponents(f64([0.1, 0.2]), u8([0, 0]))).toBeNull();
+    expect(() => aucComponents(f64([0.1, Number.NaN]), u8([0, 1]))).toThrow(OptmsmError);
+  });
+});
+
+describe('delongPair', () => {
+  it('has zero variance for a model against itself', () => {
+    const { label, a } = correlatedScores(300, 3);
+    const pair = delongPair(a, a, label)!;
+    expect(pair.diff).toBe(0);
+    expect(pair.variance).toBeCloseTo(0, 15);
+  });
+
+  it("matches the bootstrap variance of the AUC difference over resampled rows", () => {
+    const { label, a, b } = correlatedScores(2000, 11);
+    const pair = delongPair(a, b, label)!;
+    expect(pair.diff).toBeGreaterThan(0.05); // a is the sharper scorer
+    const u = uniform(99);
+    const diffs: number[] = [];
+    const idx = new Int32Array(label.length);
+    for (let r = 0; r < 1000; r++) {
+      for (let i = 0; i < idx.length; i++) idx[i] = Math.floor(u() * idx.length);
+      const pick = <T extends Float64Array | Uint8Array>(x: T) => x.map((_, i) => x[idx[i]]) as T;
+      const l = pick(label);
+      diffs.push(rocAuc(pick(a), l).auc! - rocAuc(pick(b), l).auc!);
+    }
+    const m = diffs.reduce((s, d) => s + d, 0) / diffs.length;
+    const bootVar = diffs.reduce((s, d) => s + (d - m) ** 2, 0) / (diffs.length - 1);
+    expect(pair.variance / bootVar).toBeGreaterThan(0.85);
+    expect(pair.variance / bootVar).toBeLessThan(1.15);
+  });
+});
+
+describe('aucDifferenceTest', () => {
+  it('is the plain DeLong z-test for one seed', () => {
+    const t = aucDifferenceTest([{ aucA: 0.75, aucB: 0.7, diff: 0.05, variance: 0.025 ** 2 }])!;
+    expect(t.z).toBeCloseTo(2, 12);
+    expect(t.p).toBeCloseTo(0.0455003, 6); // two-sided P(|Z| > 2)
+  });
+
+  it("adds the seeds' spread to the rows' sampling variance", () => {
+    const pairs = [0.02, 0.04, 0.06].map((diff) => ({ aucA: 0.7 + diff, aucB: 0.7, diff, variance: 0.0001 }));
+    const t = aucDifferenceTest(pairs)!;
+    // mean 0.04; seeds: var 0.0004 / 3; rows: 0.0001.
+    expect(t.meanDiff).toBeCloseTo(0.04, 15);
+    expect(t.se).toBeCloseTo(Math.sqrt(0.0001 + 0.0004 / 3), 15);
+  });
+
+  it('does not shrink the rows\' variance with more seeds', () => {
+    const one = aucDifferenceTest([{ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 }])!;
+    const many = aucDifferenceTest(Array.from({ length: 10 }, () => ({ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 })))!;
+    expect(many.p).toBeCloseTo(one.p!, 12);
+  });
+
+  it('is null without pairs, undefined for no difference and no error', () => {
+    expect(aucDifferenceTest([])).toBeNull();
+    expect(aucDifferenceTest([{ aucA: 0.7, aucB: 0.7, diff: 0, variance: 0 }])!.p).toBeNull();
+  });
+});
+
+describe('erfc', () => {
+  it('matches known values', () => {
+    expect(erfc(0)).toBeCloseTo(1, 7);
+    expect(erfc(1)).toBeCloseTo(0.157299207, 7);
+    expect(erfc(-1)).toBeCloseTo(1.842700793, 7);
+    expect(erfc(3)).toBeCloseTo(2.20904970e-5, 9);
+  });
+});
