@@ -39,6 +39,8 @@ const config = z.strictObject({
   encoder_hidden: hiddenSchema.nullable().default([]).describe('hidden sizes of each g_k ([] = linear); null = [2m]'),
   encoder_shared_hidden: z.boolean().default(false)
     .describe("the g_k's hidden layers are one MLP they share, their last layers K linear heads on it (the parameter orthogonality reads the heads)"),
+  encoder_skip: z.boolean().default(false)
+    .describe("with encoder_shared_hidden: the K heads read e_sh beside the body's output, a linear path plus a nonlinear one"),
   orth: z.enum(['representation', 'parameter', 'none']).default('parameter').describe('orthogonality constraint on the z_k'),
   lambda_orth: z.number().min(0).default(1e-2).describe('weight of L_orth in the loss'),
   combine: z.enum(['gate', 'own', 'concat']).default('gate').describe('how h_sp and the z_k form r'),
@@ -109,7 +111,7 @@ export const optmsm = defineModel({
     const mlpSp = mlp('specific', specific.width, { hidden: [m] });
     const mlpS = scenarioInput ? mlp('scenario', scenarioInput.width, { hidden: [m] }) : null;
     const encoders = sharedEncoders('shared', K, fieldsWidth(ctx.fields, shFilter), {
-      hidden: cfg.encoderHidden ?? [2 * m], outDim: m, ...act, sharedHidden: cfg.encoderSharedHidden,
+      hidden: cfg.encoderHidden ?? [2 * m], outDim: m, ...act, sharedHidden: cfg.encoderSharedHidden, skip: cfg.encoderSkip,
     });
     const gateK = cfg.combine === 'gate' ? gate('gate', m, K) : null;
     const rDim = m + (cfg.combine === 'concat' ? K * m : m);

@@ -9,6 +9,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['optmsm', 'towers', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, prediction: 'towers' }],
   ['optmsm', 'residual (shared tower + routed corrections)', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, prediction: 'residual', residual_hidden: [4] }],
   ['optmsm', 'encoders sharing a hidden layer', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, encoder_hidden: [6], encoder_shared_hidden: true }],
+  ['optmsm', 'encoders sharing a hidden layer, with the skip', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, encoder_hidden: [6], encoder_shared_hidden: true, encoder_skip: true }],
   ['optmsm', 'residual with a gain per scenario', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, prediction: 'residual', residual_hidden: [], residual_gain: true }],
   ['optmsm', 'towers, layer norm', { repr_dim: 8, tower_hidden: [8, 4], num_shared: 2, prediction: 'towers', norm: 'layer' }],
   ['shared-bottom', 'towers, batch norm', { bottom_hidden: [8], tower_hidden: [4], norm: 'batch' }],

@@ -124,6 +124,20 @@ describe('options', () => {
     expect(build({ encoder_hidden: [], encoder_shared_hidden: true }).thetaSize).toBe(build({ encoder_hidden: [] }).thetaSize);
   });
 
+  it('encoder_skip: the K heads read e_sh beside the shared body, and both paths get gradients', async () => {
+    const config = { ...BASE, num_shared: 2, encoder_hidden: [6], encoder_shared_hidden: true };
+    const [D, K, m] = [13, 2, BASE.repr_dim];
+    const size = (extra: Record<string, unknown>) => compile(buildCtrGraph(getModel('optmsm'), { ...config, ...extra }, TINY_CTX)).thetaSize;
+    expect(size({ encoder_skip: true }) - size({})).toBe(K * D * m);
+    const h = await Harness.create(getModel('optmsm'), { ...config, encoder_skip: true });
+    const step = await h.step(makeBatch(TINY_CTX, 40, 2));
+    const moved = (prefix: string) => h.compiled.params.some((p) => p.name.startsWith(prefix) && step.gradTheta.subarray(p.offset, p.offset + p.size).some((g) => g !== 0));
+    expect(h.compiled.params.map((p) => p.name)).toEqual(expect.arrayContaining(['shared.body.0.weight', 'shared.out.weight']));
+    expect(moved('shared.body.')).toBe(true);
+    expect(moved('shared.out.')).toBe(true);
+    await h.release();
+  });
+
   it("rejects combine 'own' when K != S", () => {
     const build = () => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, combine: 'own', num_shared: 2 }, TINY_CTX));
     expect(build).toThrow(OptmsmError);

@@ -8,8 +8,9 @@
 //     Σ_k a_sk b_k, one Gemm per scenario group, without forming the K outputs z_k (H = e_sh, h = D_sh, for
 //     linear encoders).
 // Deeper encoders are the stacked MLP, mixed per sample. With `sharedHidden` the hidden layers are one body that
-// all K read, and the K encoders are linear heads on it (the linear case on the body's output).
-import { add, groupedMatmul, linearOp, matmul, mul, param, reshape, scope, transpose, type Tensor } from '../../engine/index.js';
+// all K read, and the K encoders are linear heads on it (the linear case on the body's output); with `skip` too the
+// heads read [e_sh ; body(e_sh)], a linear path and a nonlinear one that still fold per scenario.
+import { add, concat, groupedMatmul, linearOp, matmul, mul, param, reshape, scope, transpose, type Tensor } from '../../engine/index.js';
 import { mix } from './gate.js';
 import { activate, maybeDropout, mlp, type Activation } from './mlp.js';
 import { route, type Routing } from './scenario-params.js';
@@ -21,6 +22,8 @@ export interface SharedEncoderOptions {
   dropout: number;
   /** The hidden layers are one MLP all K share; only the last (linear) layers are K. */
   sharedHidden?: boolean;
+  /** With sharedHidden: the K heads read the input beside the body's output. */
+  skip?: boolean;
 }
 
 /** The gate of the mixture: [B, K] per sample, or [S, K] per scenario with the rows' routing. */
@@ -43,8 +46,9 @@ export function sharedEncoders(name: string, count: number, inDim: number, optio
   if (options.sharedHidden && hidden.length > 0) {
     // K linear heads on one shared body: the mixture still folds into one matrix per scenario.
     const body = mlp(`${name}.body`, inDim, { hidden, activation, dropout });
-    const heads = sharedEncoders(name, K, body.outDim, { hidden: [], outDim, activation, dropout });
-    return { all: (x) => heads.all(body(x)), mixture: (x, gate) => heads.mixture(body(x), gate), firstWeights: heads.firstWeights };
+    const heads = sharedEncoders(name, K, body.outDim + (options.skip ? inDim : 0), { hidden: [], outDim, activation, dropout });
+    const input = (x: Tensor) => (options.skip ? concat([x, body(x)], 1) : body(x));
+    return { all: (x) => heads.all(input(x)), mixture: (x, gate) => heads.mixture(input(x), gate), firstWeights: heads.firstWeights };
   }
   if (hidden.length > 1) {
     const stacked = mlp(name, inDim, { hidden, outputDim: outDim, activation, dropout }, { experts: K });
