@@ -1,16 +1,13 @@
-// DeLong's test (DeLong, DeLong & Clarke-Pearson, Biometrics 1988) of two AUCs measured on the same rows, and its
-// extension to models trained on several seeds and scored on one fixed test set.
+// DeLong's test (DeLong, DeLong & Clarke-Pearson, Biometrics 1988) of two AUCs measured on the same rows: the
+// variance of their difference over the sampling of the rows (aucDifferenceTest in train/stats.ts combines it over
+// seeds).
 //
 // AUC = mean_i V10_i = mean_j V01_j with the structural components
 //   V10_i = P(s_j < s_i) + ½ P(s_j = s_i) over negatives j   (one per positive i)
 //   V01_j = P(s_i > s_j) + ½ P(s_i = s_j) over positives i   (one per negative j)
 // and Var(AUC_a − AUC_b) = (S10_aa + S10_bb − 2 S10_ab) / m + (S01_aa + S01_bb − 2 S01_ab) / n,
 // S the sample covariances of the components over the m positives and the n negatives.
-//
-// Why the seed extension: on a split with a few hundred rows (a 3 % scenario), the test rows themselves move an
-// AUC by ±0.04, and every seed is scored on the same rows, so a paired t-test over seeds sees only the training
-// noise. With d_s = AUC_a − AUC_b of seed s, Var(mean d) ≈ mean_s Var_DeLong(d_s) + Var_seeds(d) / (#seeds):
-// the sampling variance of the rows, which more seeds do not shrink, plus the training noise, which they do.
+
 import { aucUndefinedReason } from './auc.js';
 import { checkInputs, countPositives, type Predictions } from './validate.js';
 
@@ -94,42 +91,4 @@ export function delongPair(a: Predictions, b: Predictions, label: Uint8Array): P
   const part = (x: Float64Array, y: Float64Array) => (covariance(x, x) + covariance(y, y) - 2 * covariance(x, y)) / x.length;
   const variance = Math.max(0, part(ca.positive, cb.positive) + part(ca.negative, cb.negative));
   return { aucA: ca.auc, aucB: cb.auc, diff: ca.auc - cb.auc, variance };
-}
-
-/** erfc(x), Numerical Recipes' Chebyshev fit (fractional error below 1.2e-7 everywhere). */
-export function erfc(x: number): number {
-  const t = 1 / (1 + 0.5 * Math.abs(x));
-  const poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  const r = t * Math.exp(-x * x + poly);
-  return x >= 0 ? r : 2 - r;
-}
-
-export interface AucDifferenceTest {
-  /** Seeds compared. */
-  n: number;
-  /** mean_s (AUC_a − AUC_b). */
-  meanDiff: number;
-  /** Its standard error: the rows' sampling (DeLong) and the seeds' spread together. */
-  se: number;
-  z: number | null;
-  /** Two-sided p-value (normal); null when the difference and its error are both zero. */
-  p: number | null;
-}
-
-/**
- * Two models, each trained on the same seeds and scored on the same rows: is AUC_a different from AUC_b?
- * `pairs` holds one DeLong pair per seed. A single pair is DeLong's test itself.
- */
-export function aucDifferenceTest(pairs: readonly PairedAuc[]): AucDifferenceTest | null {
-  const n = pairs.length;
-  if (n === 0) return null;
-  const diffs = pairs.map((p) => p.diff);
-  const meanDiff = diffs.reduce((s, d) => s + d, 0) / n;
-  const rows = pairs.reduce((s, p) => s + p.variance, 0) / n;
-  const seeds = n < 2 ? 0 : diffs.reduce((s, d) => s + (d - meanDiff) ** 2, 0) / (n - 1) / n;
-  const se = Math.sqrt(rows + seeds);
-  if (se === 0) return { n, meanDiff, se, z: null, p: meanDiff === 0 ? null : 0 };
-  const z = meanDiff / se;
-  return { n, meanDiff, se, z, p: Math.min(1, erfc(Math.abs(z) / Math.SQRT2)) };
 }

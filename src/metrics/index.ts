@@ -21,4 +21,4 @@ export {
   type SplitMetrics,
   type ScenarioMetrics,
 } from './run-metrics.js';
-export { aucComponents, aucDifferenceTest, delongPair, erfc, type AucComponents, type AucDifferenceTest, type PairedAuc } from './delong.js';
+export { aucComponents, delongPair, type AucComponents, type PairedAuc } from './delong.js';

@@ -2,6 +2,7 @@
 // seeds. The Student t distribution comes from the regularized incomplete beta function
 // (Numerical Recipes §6.4: Lentz's continued fraction), so no statistics package is needed.
 import { assertInternal } from '../errors.js';
+import type { PairedAuc } from '../metrics/index.js';
 
 export function mean(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;
@@ -117,4 +118,52 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): PairedT
   }
   const t = meanDiff / (sd / Math.sqrt(n));
   return { n, meanDiff, t, df, p: incompleteBeta(df / 2, 0.5, df / (df + t * t)), ci95 };
+}
+
+/** erfc(x), Numerical Recipes' Chebyshev fit (fractional error below 1.2e-7 everywhere). */
+export function erfc(x: number): number {
+  const t = 1 / (1 + 0.5 * Math.abs(x));
+  const poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const r = t * Math.exp(-x * x + poly);
+  return x >= 0 ? r : 2 - r;
+}
+
+export interface AucDifferenceTest {
+  /** Seeds compared. */
+  n: number;
+  /** mean_s (AUC_a − AUC_b). */
+  meanDiff: number;
+  /** Its standard error: the rows' sampling (DeLong) and the seeds' spread together. */
+  se: number;
+  /** Satterthwaite's degrees of freedom of se; Infinity when it is the rows' variance alone. */
+  df: number;
+  /** Two-sided p-value; null when the difference and its error are both zero. */
+  p: number | null;
+}
+
+/**
+ * Two models trained on the same seeds and scored on the same rows: is AUC_a different from AUC_b? `pairs` holds
+ * one DeLong pair per seed (metrics/delong.ts). On a split of a few hundred rows the rows alone move an AUC by
+ * several hundredths, and every seed is scored on the same rows, so the paired t-test over seeds sees only the
+ * training noise. Here Var(mean d) = mean_s Var_DeLong(d_s) + Var_seeds(d) / n: the rows' variance, which more
+ * seeds do not shrink, plus the seeds', which they do. The first is known (DeLong's estimate on thousands of
+ * pairs), the second estimated on n − 1 degrees of freedom, so t = mean d / se has Satterthwaite's
+ * df = (V_rows + V_seeds)² / (V_seeds² / (n − 1)): the paired t-test when the rows' variance vanishes, DeLong's
+ * z-test when the seeds agree (or there is one seed).
+ */
+export function aucDifferenceTest(pairs: readonly PairedAuc[]): AucDifferenceTest | null {
+  const n = pairs.length;
+  if (n === 0) return null;
+  const diffs = pairs.map((p) => p.diff);
+  const meanDiff = mean(diffs) as number;
+  const rows = mean(pairs.map((p) => p.variance)) as number;
+  const seeds = n < 2 ? 0 : (sampleStd(diffs) as number) ** 2 / n;
+  const se = Math.sqrt(rows + seeds);
+  const df = seeds === 0 ? Infinity : (rows + seeds) ** 2 / (seeds ** 2 / (n - 1));
+  if (se === 0) return { n, meanDiff, se, df, p: meanDiff === 0 ? null : 0 };
+  const t = Math.abs(meanDiff) / se;
+  // Past 1e6 degrees of freedom t is normal to 7 digits (and the incomplete beta's fraction stops converging).
+  const p = df > 1e6 ? erfc(t / Math.SQRT2) : incompleteBeta(df / 2, 0.5, df / (df + t * t));
+  return { n, meanDiff, se, df, p: Math.min(1, p) };
 }

@@ -111,7 +111,7 @@ const EXPLANATION = ' Ranks are by mean AUC over seeds among one row per model (
   + ' "p vs best" is the paired two-sided t-test over seeds against the best row of the world; "first or tied" counts'
   + ' the worlds where a row is best or not significantly below it (p > 0.05) on the test split. In the smallest scenario,'
   + ' whose few hundred test rows move an AUC by several hundredths, "p vs best" also counts the rows\' sampling: DeLong\'s'
-  + ' test per seed on the saved test scores, combined with the spread over seeds; "level" counts the worlds where a row'
+  + ' test per seed on the saved test scores, combined with the spread over seeds (Satterthwaite\'s t); "level" counts the worlds where a row'
   + ' leads that scenario or trails it with p > 0.05. Options are chosen by'
   + ' the mean validation rank over the tuning worlds; test worlds only report.';
 

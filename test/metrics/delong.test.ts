@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OptmsmError } from '../../src/errors.js';
-import { aucComponents, aucDifferenceTest, delongPair, erfc, rocAuc } from '../../src/metrics/index.js';
+import { aucComponents, delongPair, rocAuc } from '../../src/metrics/index.js';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 const u8 = (xs: number[]) => Uint8Array.from(xs);
@@ -91,41 +91,5 @@ describe('delongPair', () => {
     const bootVar = diffs.reduce((s, d) => s + (d - m) ** 2, 0) / (diffs.length - 1);
     expect(pair.variance / bootVar).toBeGreaterThan(0.85);
     expect(pair.variance / bootVar).toBeLessThan(1.15);
-  });
-});
-
-describe('aucDifferenceTest', () => {
-  it('is the plain DeLong z-test for one seed', () => {
-    const t = aucDifferenceTest([{ aucA: 0.75, aucB: 0.7, diff: 0.05, variance: 0.025 ** 2 }])!;
-    expect(t.z).toBeCloseTo(2, 12);
-    expect(t.p).toBeCloseTo(0.0455003, 6); // two-sided P(|Z| > 2)
-  });
-
-  it("adds the seeds' spread to the rows' sampling variance", () => {
-    const pairs = [0.02, 0.04, 0.06].map((diff) => ({ aucA: 0.7 + diff, aucB: 0.7, diff, variance: 0.0001 }));
-    const t = aucDifferenceTest(pairs)!;
-    // mean 0.04; seeds: var 0.0004 / 3; rows: 0.0001.
-    expect(t.meanDiff).toBeCloseTo(0.04, 15);
-    expect(t.se).toBeCloseTo(Math.sqrt(0.0001 + 0.0004 / 3), 15);
-  });
-
-  it('does not shrink the rows\' variance with more seeds', () => {
-    const one = aucDifferenceTest([{ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 }])!;
-    const many = aucDifferenceTest(Array.from({ length: 10 }, () => ({ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 })))!;
-    expect(many.p).toBeCloseTo(one.p!, 12);
-  });
-
-  it('is null without pairs, undefined for no difference and no error', () => {
-    expect(aucDifferenceTest([])).toBeNull();
-    expect(aucDifferenceTest([{ aucA: 0.7, aucB: 0.7, diff: 0, variance: 0 }])!.p).toBeNull();
-  });
-});
-
-describe('erfc', () => {
-  it('matches known values', () => {
-    expect(erfc(0)).toBeCloseTo(1, 7);
-    expect(erfc(1)).toBeCloseTo(0.157299207, 7);
-    expect(erfc(-1)).toBeCloseTo(1.842700793, 7);
-    expect(erfc(3)).toBeCloseTo(2.20904970e-5, 9);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InternalError } from '../../src/errors.js';
-import { incompleteBeta, logGamma, mean, pairedTTest, sampleStd, studentTCdf, studentTQuantile } from '../../src/train/stats.js';
+import { aucDifferenceTest, erfc, incompleteBeta, logGamma, mean, pairedTTest, sampleStd, studentTCdf, studentTQuantile } from '../../src/train/stats.js';
 
 // Reference values from scipy 1.10.1 (/usr/bin/python3): scipy.stats.t.cdf(t, df),
 // scipy.special.betainc(a, b, x) and scipy.stats.ttest_rel(a, b).
@@ -86,5 +86,49 @@ describe('studentTQuantile and the confidence interval', () => {
     expect(r.ci95?.[0]).toBeCloseTo((r.meanDiff as number) - half, 9);
     expect(r.ci95?.[1]).toBeCloseTo((r.meanDiff as number) + half, 9);
     expect(pairedTTest([0.7], [0.6]).ci95).toBeNull();
+  });
+});
+
+describe('aucDifferenceTest', () => {
+  it('is the plain DeLong z-test for one seed', () => {
+    const t = aucDifferenceTest([{ aucA: 0.75, aucB: 0.7, diff: 0.05, variance: 0.025 ** 2 }])!;
+    expect(t.meanDiff / t.se).toBeCloseTo(2, 12);
+    expect(t.df).toBe(Infinity);
+    expect(t.p).toBeCloseTo(0.0455003, 6); // two-sided P(|Z| > 2)
+  });
+
+  it("adds the seeds' spread to the rows' sampling variance", () => {
+    const pairs = [0.02, 0.04, 0.06].map((diff) => ({ aucA: 0.7 + diff, aucB: 0.7, diff, variance: 0.0001 }));
+    const t = aucDifferenceTest(pairs)!;
+    // mean 0.04; seeds: var 0.0004 / 3; rows: 0.0001.
+    expect(t.meanDiff).toBeCloseTo(0.04, 15);
+    expect(t.se).toBeCloseTo(Math.sqrt(0.0001 + 0.0004 / 3), 15);
+  });
+
+  it('is the paired t-test over seeds when the rows add no variance', () => {
+    const diffs = [0.01, 0.03, 0.02, 0.05];
+    const t = aucDifferenceTest(diffs.map((diff) => ({ aucA: 0.7 + diff, aucB: 0.7, diff, variance: 0 })))!;
+    expect(t.df).toBeCloseTo(3, 12);
+    expect(t.p).toBeCloseTo(pairedTTest(diffs, [0, 0, 0, 0]).p!, 12);
+  });
+
+  it('does not shrink the rows\' variance with more seeds', () => {
+    const one = aucDifferenceTest([{ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 }])!;
+    const many = aucDifferenceTest(Array.from({ length: 10 }, () => ({ aucA: 0.71, aucB: 0.7, diff: 0.01, variance: 0.0004 })))!;
+    expect(many.p).toBeCloseTo(one.p!, 12);
+  });
+
+  it('is null without pairs, undefined for no difference and no error', () => {
+    expect(aucDifferenceTest([])).toBeNull();
+    expect(aucDifferenceTest([{ aucA: 0.7, aucB: 0.7, diff: 0, variance: 0 }])!.p).toBeNull();
+  });
+});
+
+describe('erfc', () => {
+  it('matches known values', () => {
+    expect(erfc(0)).toBeCloseTo(1, 7);
+    expect(erfc(1)).toBeCloseTo(0.157299207, 7);
+    expect(erfc(-1)).toBeCloseTo(1.842700793, 7);
+    expect(erfc(3)).toBeCloseTo(2.20904970e-5, 9);
   });
 });

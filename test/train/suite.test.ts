@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld, loadDatasetConfig, parseWorldSpec, writeWorldConfig, type WorldSpecInput } from '../../src/data/index.js';
-import { aucDifferenceTest, delongPair, rocAuc } from '../../src/metrics/index.js';
+import { delongPair, rocAuc } from '../../src/metrics/index.js';
+import { aucDifferenceTest } from '../../src/train/stats.js';
 import { loadData, loadRunConfig, loadSuite, loadVariants, readTestScores, runSuite, tuneSuite, type SuiteOptions } from '../../src/train/index.js';
 import { repoRoot } from '../data/helpers.js';
 
