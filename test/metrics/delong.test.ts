@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/data/index.js';
 import { OptmsmError } from '../../src/errors.js';
 import { aucComponents, delongPair, rocAuc } from '../../src/metrics/index.js';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 const u8 = (xs: number[]) => Uint8Array.from(xs);
 
-/** A deterministic stream in [0, 1) (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Two correlated scorers of rows with a 20 % positive rate; b is noisier than a. Scores are rounded so ties occur. */
 function correlatedScores(rows: number, seed: number) {
-  const u = uniform(seed);
+  const u = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   const label = new Uint8Array(rows);
   const a = new Float64Array(rows);
@@ -78,7 +67,7 @@ describe('delongPair', () => {
     const { label, a, b } = correlatedScores(2000, 11);
     const pair = delongPair(a, b, label)!;
     expect(pair.diff).toBeGreaterThan(0.05); // a is the sharper scorer
-    const u = uniform(99);
+    const u = mulberry32(99);
     const diffs: number[] = [];
     const idx = new Int32Array(label.length);
     for (let r = 0; r < 1000; r++) {
