@@ -8,7 +8,7 @@
 // and Var(AUC_a − AUC_b) = (S10_aa + S10_bb − 2 S10_ab) / m + (S01_aa + S01_bb − 2 S01_ab) / n,
 // S the sample covariances of the components over the m positives and the n negatives.
 
-import { aucUndefinedReason } from './auc.js';
+import { aucUndefinedReason, splitByLabel } from './auc.js';
 import { checkInputs, countPositives, type Predictions } from './validate.js';
 
 /** The structural components of one model's AUC, positives and negatives each in row order. */
@@ -39,12 +39,7 @@ export function aucComponents(pred: Predictions, label: Uint8Array): AucComponen
   const m = countPositives(label);
   if (aucUndefinedReason(label.length, m) !== undefined) return null;
   const n = label.length - m;
-  const pos = new Float64Array(m);
-  const neg = new Float64Array(n);
-  for (let i = 0, p = 0, q = 0; i < label.length; i++) {
-    if (label[i] === 1) pos[p++] = pred[i];
-    else neg[q++] = pred[i];
-  }
+  const [pos, neg] = splitByLabel(pred, label, m);
   const sortedPos = Float64Array.from(pos).sort();
   const sortedNeg = Float64Array.from(neg).sort();
   const positive = pos.map((s) => {
