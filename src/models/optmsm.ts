@@ -99,6 +99,11 @@ export const optmsm = defineModel({
         location: 'model.num_shared', expected: `num_shared = ${S} (the number of scenarios) or null`, found: String(K),
       });
     }
+    if (cfg.encoderSkip && !(cfg.encoderSharedHidden && (cfg.encoderHidden ?? [2 * m]).length > 0)) {
+      throw new OptmsmError('E_MODEL_CONFIG', 'optmsm: encoder_skip is a path beside the shared encoder body', {
+        location: 'model.encoder_skip', expected: 'encoder_shared_hidden: true with a hidden layer in encoder_hidden', found: 'no shared body',
+      });
+    }
     const shFilter = sharedFilter(ctx);
     // h_sp, the gate and c are functions of e_sp: per scenario ([S, ·]) when e_sp is the scenario embedding alone.
     const code = cfg.scenarioCode > 0 ? scenarioCode('specific', S, cfg.scenarioCode, cfg.scenarioCodeStd) : undefined;

@@ -138,6 +138,14 @@ describe('options', () => {
     await h.release();
   });
 
+  it('rejects encoder_skip without a shared encoder body', () => {
+    const build = (config: Record<string, unknown>) => () => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, encoder_skip: true, ...config }, TINY_CTX));
+    for (const config of [{ encoder_hidden: [6] }, { encoder_hidden: [], encoder_shared_hidden: true }]) {
+      expect(build(config)).toThrow(expect.objectContaining({ code: 'E_MODEL_CONFIG', location: 'model.encoder_skip' }));
+    }
+    expect(build({ encoder_hidden: [6], encoder_shared_hidden: true })).not.toThrow();
+  });
+
   it("rejects combine 'own' when K != S", () => {
     const build = () => compile(buildCtrGraph(getModel('optmsm'), { ...BASE, combine: 'own', num_shared: 2 }, TINY_CTX));
     expect(build).toThrow(OptmsmError);
